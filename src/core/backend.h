@@ -1,0 +1,73 @@
+/* The contract every RAPL source implements. A backend finds zones and reads
+ * raw counters; wrap, units over time, selection and reporting belong to the
+ * reader core, so a backend stays a few hundred lines of I/O. */
+#ifndef RAPL_BACKEND_H
+#define RAPL_BACKEND_H
+
+#include "rapl_config.h"
+#include "zone_kind.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RAPL_INSTANCE_MAX 64
+
+/* One hardware counter: a descriptor kept open and the offset of the one
+ * pread that samples it (0 for sysfs, the register index for an MSR). */
+struct rapl_counter {
+  int fd;
+  uint64_t offset;
+};
+
+/* A zone is what collectd sees as one (plugin_instance, type_instance) pair.
+ * Most zones have one counter; AMD's per-socket core zone sums one counter per
+ * physical core. All counters of a zone share unit and range. */
+struct rapl_zone {
+  enum rapl_zone_kind kind;
+  char instance[RAPL_INSTANCE_MAX]; /* "package-0", "package-0-die-1", ... */
+  char source[RAPL_PATH_MAX];       /* named in messages: a file or device */
+  double joules_per_unit;
+  uint64_t range; /* counters wrap modulo this many units */
+  size_t n_counters;
+  struct rapl_counter *counters;
+};
+
+struct rapl_zone_set {
+  struct rapl_zone *zones;
+  size_t n;
+  size_t cap;
+};
+
+/* Appends a zeroed zone; NULL when out of memory. */
+struct rapl_zone *rapl_zone_set_add(struct rapl_zone_set *set);
+/* Allocates zone->counters for n counters with fd -1. */
+int rapl_zone_alloc_counters(struct rapl_zone *zone, size_t n);
+/* Closes every descriptor and frees the set's memory. */
+void rapl_zone_set_clear(struct rapl_zone_set *set,
+                         void (*close_zone)(struct rapl_zone *));
+/* Closes a zone's descriptors and frees its counters. */
+void rapl_zone_close_fds(struct rapl_zone *zone);
+
+struct rapl_backend {
+  const char *name;
+  /* Cheap check whether this backend can work here: 0, or -1 with the reason
+   * (missing directory, missing privilege, ...) in why. */
+  int (*probe)(const struct rapl_config *cfg, char *why, size_t whylen);
+  /* Finds and opens every zone it can read, filtered by cfg->zone_mask;
+   * returns how many were added to out, or -1 with why filled when none. */
+  int (*open)(const struct rapl_config *cfg, struct rapl_zone_set *out,
+              char *why, size_t whylen);
+  /* Samples all counters of a zone, one pread each, into raw[n_counters].
+   * Returns 0, or a negative errno; never opens or allocates. */
+  int (*read)(const struct rapl_zone *zone, uint64_t *raw);
+  /* Releases what open acquired for this zone. */
+  void (*close)(struct rapl_zone *zone);
+};
+
+extern const struct rapl_backend rapl_backend_powercap;
+extern const struct rapl_backend rapl_backend_msr;
+
+/* Every backend the plugin knows, in order of preference; NULL-terminated. */
+extern const struct rapl_backend *const rapl_backends[];
+
+#endif

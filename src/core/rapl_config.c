@@ -1,0 +1,139 @@
+#include "rapl_config.h"
+
+#include "zone_kind.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void rapl_config_defaults(struct rapl_config *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  strcpy(cfg->sysfs_path, "/sys");
+  strcpy(cfg->procfs_path, "/proc");
+  cfg->zone_mask = RAPL_ZONE_MASK_ALL;
+  cfg->report_power = true;
+  cfg->report_energy = true;
+  strcpy(cfg->msr_device_path, "/dev/cpu/%d/msr");
+  cfg->msr_min_interval = 1.0;
+}
+
+int rapl_config_set_path(char *dst, const char *key, const char *value,
+                         char *err, size_t errlen) {
+  if (value == NULL || value[0] == '\0') {
+    snprintf(err, errlen, "%s: expected an absolute path, found an empty value",
+             key);
+    return -1;
+  }
+  if (value[0] != '/') {
+    snprintf(err, errlen,
+             "%s: expected an absolute path, found the relative path \"%s\"",
+             key, value);
+    return -1;
+  }
+  if (strlen(value) >= RAPL_PATH_MAX) {
+    snprintf(err, errlen, "%s: path longer than %d bytes", key,
+             RAPL_PATH_MAX - 1);
+    return -1;
+  }
+  strcpy(dst, value);
+  return 0;
+}
+
+int rapl_config_set_zones(struct rapl_config *cfg, const char *const *names,
+                          size_t n, char *err, size_t errlen) {
+  unsigned mask = 0;
+  if (n == 0) {
+    snprintf(err, errlen,
+             "Zone: expected at least one of package, core, uncore, dram, "
+             "psys, found none");
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    enum rapl_zone_kind kind;
+    if (!rapl_zone_kind_parse(names[i], &kind)) {
+      snprintf(err, errlen,
+               "Zone: unknown zone \"%s\" (expected package, core, uncore, "
+               "dram or psys)",
+               names[i]);
+      return -1;
+    }
+    mask |= RAPL_ZONE_MASK(kind);
+  }
+  cfg->zone_mask = mask;
+  return 0;
+}
+
+bool rapl_msr_template_valid(const char *tmpl, char *err, size_t errlen) {
+  int conversions = 0;
+  if (tmpl == NULL || tmpl[0] == '\0') {
+    snprintf(err, errlen, "MSRDevicePath: expected a path template, found an "
+                          "empty value");
+    return false;
+  }
+  if (tmpl[0] != '/') {
+    snprintf(err, errlen,
+             "MSRDevicePath: expected an absolute path, found \"%s\"", tmpl);
+    return false;
+  }
+  if (strlen(tmpl) >= RAPL_PATH_MAX - 16) {
+    snprintf(err, errlen, "MSRDevicePath: template too long");
+    return false;
+  }
+  for (const char *p = tmpl; *p; p++) {
+    if (*p != '%')
+      continue;
+    if (p[1] != 'd') {
+      snprintf(err, errlen,
+               "MSRDevicePath: \"%s\" may contain only one %%d (the CPU "
+               "number) and no other %% sequence",
+               tmpl);
+      return false;
+    }
+    conversions++;
+    p++;
+  }
+  if (conversions != 1) {
+    snprintf(err, errlen,
+             "MSRDevicePath: \"%s\" must contain exactly one %%d (the CPU "
+             "number), found %d",
+             tmpl, conversions);
+    return false;
+  }
+  return true;
+}
+
+int rapl_msr_template_expand(const char *tmpl, int cpu, char *out,
+                             size_t outlen) {
+  const char *mark = strstr(tmpl, "%d");
+  char number[16];
+  if (mark == NULL)
+    return -1;
+  int nlen = snprintf(number, sizeof(number), "%d", cpu);
+  size_t head = (size_t)(mark - tmpl);
+  size_t tail = strlen(mark + 2);
+  if (head + (size_t)nlen + tail + 1 > outlen)
+    return -1;
+  memcpy(out, tmpl, head);
+  memcpy(out + head, number, (size_t)nlen);
+  memcpy(out + head + nlen, mark + 2, tail + 1);
+  return 0;
+}
+
+int rapl_config_set_msr_device_path(struct rapl_config *cfg, const char *value,
+                                    char *err, size_t errlen) {
+  if (!rapl_msr_template_valid(value, err, errlen))
+    return -1;
+  strcpy(cfg->msr_device_path, value);
+  return 0;
+}
+
+int rapl_config_set_msr_min_interval(struct rapl_config *cfg, double seconds,
+                                     char *err, size_t errlen) {
+  if (!(seconds >= 0.0 && seconds <= 3600.0)) {
+    snprintf(err, errlen,
+             "MSRMinInterval: expected seconds between 0 and 3600, found %g",
+             seconds);
+    return -1;
+  }
+  cfg->msr_min_interval = seconds;
+  return 0;
+}

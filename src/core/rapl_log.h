@@ -1,0 +1,23 @@
+/* Logging for the reader core. The core never knows who listens: the collectd
+ * glue routes messages into plugin_log, tests capture them, tools print them. */
+#ifndef RAPL_LOG_H
+#define RAPL_LOG_H
+
+/* Same numbers as syslog's, which collectd uses too. */
+enum rapl_log_level {
+  RAPL_LOG_ERR = 3,
+  RAPL_LOG_WARNING = 4,
+  RAPL_LOG_NOTICE = 5,
+  RAPL_LOG_INFO = 6,
+  RAPL_LOG_DEBUG = 7
+};
+
+typedef void (*rapl_log_sink)(int level, const char *message, void *ud);
+
+/* NULL restores the default sink, which writes to stderr. */
+void rapl_log_set_sink(rapl_log_sink sink, void *ud);
+
+void rapl_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif
