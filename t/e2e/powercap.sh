@@ -1,0 +1,55 @@
+#!/bin/bash
+# End to end: the real collectd loads the built rapl_energy plugin and reads a
+# simulated two-socket Intel powercap tree for several intervals.
+#
+# Asserts, per socket and zone (package/core/dram per socket, psys on
+# "platform"): exactly these zones are reported; the first read dispatches
+# energy 0 and no power; every later power value is within 1% of the
+# simulated watts; energy grows monotonically and the last value is within 2%
+# of watts x the seconds between the first and the last read; meta data
+# rapl_backend is "powercap" on every power/energy value; the gauges
+# backend-powercap=1 and backend-msr=0 come every interval. Then a second,
+# shorter run with Zone "package" "DRAM" (case-insensitive) reports only
+# package and dram.
+
+. "$(dirname "$0")/lib.sh"
+
+e2e_setup
+e2e_sim_start "$(e2e_spec two-socket-intel.spec)"
+e2e_say "simulator state:"
+sed 's/^/    sim: /' "$E2E_MNT/sim"
+
+# The simulated watts (t/sim/specs/two-socket-intel.spec).
+ZONES=(
+  package-0/package=45.5 package-0/core=20 package-0/dram=7.5
+  package-1/package=61.25 package-1/core=30 package-1/dram=9
+  platform/psys=120
+)
+
+e2e_say "run 1: all zones, Interval 1, about 6 intervals"
+e2e_write_conf "$E2E_TMP/all.conf" <<'EOF'
+  SysfsPath "@MNT@/sys"
+  ReportPower true
+  ReportEnergy true
+EOF
+e2e_collectd_run "$E2E_TMP/all.conf" 6.5
+e2e_check zones --exact --backend powercap --min-reads 5 "${ZONES[@]}"
+e2e_check gauges --active powercap --min 5
+e2e_assert "no [error] line in the collectd log" e2e_log_lacks '\[error\]'
+e2e_log_show 'rapl_energy|rapl|powercap' 20
+cp "$E2E_LOG" "$E2E_TMP/all.log"
+
+e2e_say "run 2: Zone \"package\" \"DRAM\", about 3 intervals"
+e2e_write_conf "$E2E_TMP/filter.conf" <<'EOF'
+  SysfsPath "@MNT@/sys"
+  Zone "package" "DRAM"
+EOF
+e2e_collectd_run "$E2E_TMP/filter.conf" 3.5
+e2e_check zones --exact --backend powercap --min-reads 3 \
+  package-0/package=45.5 package-0/dram=7.5 \
+  package-1/package=61.25 package-1/dram=9
+e2e_check absent --type-instance core --type-instance psys \
+  --type-instance uncore
+e2e_check gauges --active powercap --min 2
+
+e2e_finish
