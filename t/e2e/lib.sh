@@ -311,13 +311,31 @@ e2e_collectd_run() {
 }
 
 # e2e_log_has REGEX: grep -E on the collectd log (case-insensitive).
-e2e_log_has() { grep -qiE -- "$1" "$E2E_LOG"; }
+e2e_log_has() { e2e_log_text <"$E2E_LOG" | grep -qiE -- "$1"; }
 
 # e2e_log_lacks REGEX: true when no line of the collectd log matches.
-e2e_log_lacks() { ! grep -qiE -- "$1" "$E2E_LOG"; }
+e2e_log_lacks() { ! e2e_log_has "$1"; }
 
 # e2e_log_show REGEX: prints matching log lines (for the test log).
-e2e_log_show() { grep -iE -- "$1" "$E2E_LOG" | sed 's/^/    log: /' | head -n "${2:-20}"; }
+# Both skip write_log's JSON lines.
+e2e_log_show() {
+  e2e_log_text <"$E2E_LOG" | grep -iE -- "$1" | sed 's/^/    log: /' |
+    head -n "${2:-20}"
+}
+
+# e2e_log_text: filters write_log's value lines out of stdin.
+e2e_log_text() { grep -vE '^\[\{"values"|write_log values:$'; }
+
+# e2e_log_mark: the collectd log's current line count, for e2e_log_since.
+e2e_log_mark() { wc -l <"$E2E_LOG" | tr -d ' '; }
+
+# e2e_log_since MARK REGEX: prints the log lines after line MARK that match.
+e2e_log_since() {
+  tail -n "+$(($1 + 1))" "$E2E_LOG" | e2e_log_text | grep -iE -- "$2"
+}
+
+# e2e_log_since_has MARK REGEX: true when a line after line MARK matches.
+e2e_log_since_has() { e2e_log_since "$@" >/dev/null; }
 
 # e2e_now: epoch seconds with fraction.
 e2e_now() { date +%s.%N; }

@@ -9,6 +9,7 @@
 # read) exits non-zero. Then powercap appears while collectd runs and values
 # start to flow (within 1% of the simulated watts) without a restart.
 
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 e2e_setup

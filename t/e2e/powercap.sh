@@ -12,6 +12,7 @@
 # shorter run with Zone "package" "DRAM" (case-insensitive) reports only
 # package and dram.
 
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 e2e_setup

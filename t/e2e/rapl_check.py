@@ -265,12 +265,13 @@ def cmd_steady(args):
     pe = ours(recs, ("power", "energy"))
     for pi, ti, watts in (parse_zone(z) for z in args.zone):
         key = "%s/%s" % (pi, ti)
-        power = sorted((r for r in pe if r.key() == key and r.type == "power"),
-                       key=lambda r: r.time)
-        energy = sorted((r for r in pe if r.key() == key and r.type == "energy"),
-                        key=lambda r: r.time)
-        print("zone %s (simulated %.3f W): %d power, %d energy values" %
-              (key, watts, len(power), len(energy)))
+        power = sorted((r for r in pe if r.key() == key and r.type == "power"
+                        and r.time >= args.since), key=lambda r: r.time)
+        energy = sorted((r for r in pe if r.key() == key and r.type == "energy"
+                         and r.time >= args.since), key=lambda r: r.time)
+        print("zone %s (simulated %.3f W): %d power, %d energy values%s" %
+              (key, watts, len(power), len(energy),
+               " since %.3f" % args.since if args.since else ""))
         res.ok(len(power) >= args.min_power,
                "%s: at least %d power values (got %d)" %
                (key, args.min_power, len(power)))
@@ -386,6 +387,8 @@ def main():
     s.add_argument("--interval", type=float, default=1.0)
     s.add_argument("--min-power", type=int, default=3)
     s.add_argument("--no-gap", action="store_true")
+    s.add_argument("--since", type=float, default=0.0,
+                   help="only values from this time on (epoch seconds)")
     s.add_argument("--window", type=float, nargs=2,
                    help="assert no power value in [LO, HI] (epoch seconds)")
     s.set_defaults(fn=cmd_steady)

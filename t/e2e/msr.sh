@@ -1,0 +1,120 @@
+#!/bin/bash
+# End to end (issue 3): the MSR fallback backend with the real collectd, on
+# a simulated two-socket Intel machine whose powercap tree is absent and whose
+# /dev/cpu/N/msr devices are served by the simulator.
+#
+# Asserts:
+#  1. powercap absent + MSREnabled true: every zone reported with power within
+#     1% of the simulated watts, energy as for powercap, meta rapl_backend
+#     "msr", gauges backend-msr=1 / backend-powercap=0, and one WARNING that
+#     names PLATYPUS.
+#  2. powercap absent + MSREnabled false: an error that names MSREnabled,
+#     collectd still running, no value dispatched.
+#  3. the msr device of CPU 0 hidden and shown again mid-run: log lines about
+#     the failure and the recovery, and no power value outside 1% of the
+#     simulated watts at any time (no 0, no spike), energy never backwards.
+#     Then every msr device of package 0 hidden: package 0 withheld (no
+#     value while hidden), package 1 unaffected, package 0 back afterwards.
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+
+e2e_setup
+e2e_sim_start "$(e2e_spec no-powercap.spec)"
+e2e_say "simulator state:"
+sed 's/^/    sim: /' "$E2E_MNT/sim"
+[ -e "$E2E_MNT/dev/cpu/0/msr" ] || e2e_error "simulator serves no $E2E_MNT/dev/cpu/0/msr"
+
+ZONES=(
+  package-0/package=45.5 package-0/core=20 package-0/dram=7.5
+  package-1/package=61.25 package-1/core=30 package-1/dram=9
+  platform/psys=120
+)
+
+msr_conf() { # FILE MSREnabled
+  e2e_write_conf "$1" <<EOF
+  SysfsPath "@MNT@/sys"
+  ProcfsPath "@MNT@/proc"
+  MSREnabled $2
+  MSRDevicePath "@MNT@/dev/cpu/%d/msr"
+EOF
+}
+
+# ---------------------------------------------------------------- 1
+e2e_say "run 1: powercap absent, MSREnabled true, about 6 intervals"
+msr_conf "$E2E_TMP/msr.conf" true
+e2e_collectd_run "$E2E_TMP/msr.conf" 6.5
+e2e_check zones --exact --backend msr --min-reads 5 "${ZONES[@]}"
+e2e_check gauges --active msr --min 5
+e2e_log_show 'rapl|msr|platypus' 20
+e2e_assert "a WARNING names PLATYPUS (CVE-2020-8694/8695)" \
+  e2e_log_has '\[warning\].*PLATYPUS'
+e2e_assert "exactly one PLATYPUS warning" \
+  test "$(grep -ciE 'PLATYPUS' "$E2E_LOG")" -eq 1
+
+# ---------------------------------------------------------------- 2
+e2e_say "run 2: powercap absent, MSREnabled false"
+E2E_LOG="$E2E_TMP/disabled.log"
+msr_conf "$E2E_TMP/disabled.conf" false
+e2e_collectd_start "$E2E_TMP/disabled.conf"
+sleep 3
+e2e_assert "collectd is still running after 3 s" kill -0 "$CD_PID"
+e2e_collectd_stop
+e2e_log_show 'rapl|msr|powercap' 10
+e2e_assert "an error names MSREnabled" e2e_log_has '\[error\].*MSREnabled'
+e2e_assert "an error says powercap is unavailable" \
+  e2e_log_has '\[error\].*powercap'
+e2e_check absent
+
+# ---------------------------------------------------------------- 3
+e2e_say "run 3: hide and show dev/cpu/0/msr, then every msr of package 0"
+E2E_LOG="$E2E_TMP/fault.log"
+msr_conf "$E2E_TMP/fault.conf" true
+pkg0_cpus=()
+for d in "$E2E_MNT"/sys/devices/system/cpu/cpu[0-9]*; do
+  [ "$(cat "$d/topology/physical_package_id" 2>/dev/null)" = 0 ] &&
+    pkg0_cpus+=("${d##*/cpu}")
+done
+e2e_say "CPUs of package 0: ${pkg0_cpus[*]}"
+[ "${#pkg0_cpus[@]}" -ge 2 ] || e2e_error "package 0 needs two CPUs in the spec"
+
+e2e_collectd_start "$E2E_TMP/fault.conf"
+sleep 3
+mark=$(e2e_log_mark)
+e2e_ctl "hide dev/cpu/0/msr"
+sleep 3
+e2e_ctl "show dev/cpu/0/msr"
+sleep 3
+e2e_say "log after hiding dev/cpu/0/msr:"
+e2e_log_since "$mark" 'rapl|msr' | sed 's/^/    log: /' | head -20
+e2e_assert "a log line names the failing device dev/cpu/0/msr" \
+  e2e_log_has '(warning|error|notice)\].*dev/cpu/0/msr'
+
+mark=$(e2e_log_mark)
+for c in "${pkg0_cpus[@]}"; do e2e_ctl "hide dev/cpu/$c/msr"; done
+t_hide=$(e2e_now)
+sleep 4
+for c in "${pkg0_cpus[@]}"; do e2e_ctl "show dev/cpu/$c/msr"; done
+t_show=$(e2e_now)
+sleep 4
+e2e_assert "collectd is still running" kill -0 "$CD_PID"
+e2e_collectd_stop
+e2e_say "log after hiding every msr of package 0:"
+e2e_log_since "$mark" 'rapl|msr' | sed 's/^/    log: /' | head -20
+e2e_assert "a log line says package 0 failed" \
+  e2e_log_since_has "$mark" '(warning|error)\].*(package-0|dev/cpu/0/msr)'
+e2e_assert "a log line says package 0 recovered" \
+  e2e_log_since_has "$mark" '(recover|resum|again|back)'
+# Values never out of bounds, anywhere in the run.
+e2e_check steady --min-power 8 "${ZONES[@]}"
+# Package 0 is withheld while its devices are hidden (one interval of slack
+# on each side for a read that was already in flight); package 1 has no gap.
+lo=$("$PYTHON" -c "print($t_hide + 1.1)")
+hi=$("$PYTHON" -c "print($t_show - 0.1)")
+e2e_check steady --min-power 8 --window "$lo" "$hi" package-0/package=45.5
+e2e_check steady --min-power 8 --no-gap package-1/package=61.25
+after=$("$PYTHON" -c "print($t_show + 2.5)")
+e2e_check backends --after "$after" msr
+e2e_check steady --since "$after" --min-power 1 package-0/package=45.5
+
+e2e_finish

@@ -1,0 +1,84 @@
+#!/bin/bash
+# End to end (issue 4): live reload of the YAML ConfigFile with the real
+# collectd, on a simulated two-socket Intel machine that has both powercap
+# and the MSR devices.
+#
+# Asserts:
+#  1. msr.force true in the YAML file: values carry meta rapl_backend "msr".
+#  2. the file edited to force: false: within two intervals rapl_backend is
+#     "powercap" (meta and gauges), every power value stays within 1% of the
+#     simulated watts, and no interval shows a gap or a spike.
+#  3. a broken file: the last good configuration stays (powercap, values keep
+#     flowing without a gap), and exactly one error is logged for it over
+#     several intervals.
+
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+
+e2e_setup
+e2e_sim_start "$(e2e_spec two-socket-intel.spec)"
+e2e_say "simulator state:"
+sed 's/^/    sim: /' "$E2E_MNT/sim"
+
+ZONES=(
+  package-0/package=45.5 package-0/core=20 package-0/dram=7.5
+  package-1/package=61.25 package-1/core=30 package-1/dram=9
+  platform/psys=120
+)
+
+YAML="$E2E_TMP/rapl_energy.yaml"
+yaml() { # force
+  # Written beside and renamed, as editors do, so that a read never sees
+  # a half-written file.
+  cat >"$YAML.new" <<EOF
+# Kepler-style configuration (t/e2e/reload.sh)
+log:
+  level: info
+host:
+  sysfs: $E2E_MNT/sys
+  procfs: $E2E_MNT/proc
+msr:
+  enabled: true
+  force: $1
+  devicePath: $E2E_MNT/dev/cpu/%d/msr
+EOF
+  mv -f "$YAML.new" "$YAML"
+}
+
+yaml true
+e2e_write_conf "$E2E_TMP/reload.conf" <<EOF
+  ConfigFile "$YAML"
+EOF
+
+e2e_collectd_start "$E2E_TMP/reload.conf"
+sleep 4.5
+t_edit=$(e2e_now)
+e2e_say "editing $YAML: force: false"
+yaml false
+sleep 5
+mark=$(e2e_log_mark)
+t_broken=$(e2e_now)
+e2e_say "writing a broken $YAML"
+printf 'msr:\n  enabled: true\n  force: [unclosed\n' >"$YAML.new"
+mv -f "$YAML.new" "$YAML"
+sleep 5
+e2e_assert "collectd is still running" kill -0 "$CD_PID"
+e2e_collectd_stop
+e2e_log_show 'rapl|yaml|msr|powercap' 30
+
+# 1 and 2: the switch.
+e2e_check backends --before "$t_edit" msr \
+  --after "$("$PYTHON" -c "print($t_edit + 2.0)")" powercap \
+  --gauge-after "$("$PYTHON" -c "print($t_edit + 2.0)")" powercap
+e2e_check steady --no-gap --min-power 10 "${ZONES[@]}"
+
+# 3: the broken file.
+e2e_say "errors logged after the broken file was written:"
+e2e_log_since "$mark" '\[error\]' | sed 's/^/    log: /'
+n=$(e2e_log_since "$mark" '\[error\]' | grep -c .)
+e2e_assert "exactly one error logged for the broken file (got $n)" test "$n" -eq 1
+e2e_assert "the error names the file" e2e_log_since_has "$mark" "\\[error\\].*$YAML"
+e2e_check backends --after "$t_broken" powercap
+e2e_check steady --since "$t_broken" --no-gap --min-power 4 "${ZONES[@]}"
+
+e2e_finish
