@@ -58,7 +58,10 @@ struct rapl_backend {
   int (*open)(const struct rapl_config *cfg, struct rapl_zone_set *out,
               char *why, size_t whylen);
   /* Samples all counters of a zone, one pread each, into raw[n_counters].
-   * Returns 0, or a negative errno; never opens or allocates. */
+   * Returns 0, -EBADMSG when a counter holds something that is not a value
+   * (the zone stays open, the reading is withheld), or another negative errno
+   * when the zone cannot be read (it is closed and rediscovered later).
+   * Never opens, allocates or logs. */
   int (*read)(const struct rapl_zone *zone, uint64_t *raw);
   /* Releases what open acquired for this zone. */
   void (*close)(struct rapl_zone *zone);

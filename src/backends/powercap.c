@@ -1,0 +1,267 @@
+/* RAPL through the kernel's powercap sysfs (drivers/powercap/intel_rapl_*).
+ * Zones are found by their `name` file, never by directory order, and each
+ * zone's energy_uj stays open: sysfs regenerates it on every pread at 0. */
+#include "backend.h"
+#include "sysfs_file.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONTROL_RAPL "intel-rapl"
+#define CONTROL_MMIO "intel-rapl-mmio"
+
+static void powercap_dir(const struct rapl_config *cfg, char *out,
+                         size_t len) {
+  snprintf(out, len, "%s/class/powercap", cfg->sysfs_path);
+}
+
+static int powercap_probe(const struct rapl_config *cfg, char *why,
+                          size_t whylen) {
+  char dir[RAPL_PATH_MAX + 32];
+  struct stat st;
+  powercap_dir(cfg, dir, sizeof(dir));
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    snprintf(why, whylen,
+             "no powercap directory %s (kernel without CONFIG_POWERCAP and "
+             "intel_rapl, or a container that hides it)",
+             dir);
+    return -1;
+  }
+  return 0;
+}
+
+/* Accepts "<control>:<hex>" and "<control>:<hex>:<hex>", the forms the kernel
+ * names zones with ("%s:%x"). Sets *depth to 1 or 2. */
+static bool parse_zone_dirname(const char *name, const char *control,
+                               int *depth) {
+  size_t clen = strlen(control);
+  if (strncmp(name, control, clen) != 0 || name[clen] != ':')
+    return false;
+  const char *p = name + clen;
+  int parts = 0;
+  while (*p == ':') {
+    p++;
+    const char *start = p;
+    while ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
+      p++;
+    if (p == start || p - start > 8)
+      return false;
+    parts++;
+  }
+  if (*p != '\0' || parts > 2)
+    return false;
+  *depth = parts;
+  return true;
+}
+
+static int read_name(const char *zone_dir, char *out, size_t len) {
+  char path[RAPL_PATH_MAX + 300];
+  if (rapl_path_join(path, sizeof(path), zone_dir, "name") != 0)
+    return -ENAMETOOLONG;
+  return rapl_sysfs_read_string(path, out, len);
+}
+
+/* Kind and plugin_instance from the zone's name; false for names this plugin
+ * does not report. parent_name is the package zone's name for sub-zones. */
+static bool classify(const char *name, const char *parent_name, int depth,
+                     enum rapl_zone_kind *kind, char *instance, size_t len) {
+  if (depth == 1) {
+    unsigned pkg, die;
+    char tail;
+    if (sscanf(name, "package-%u%c", &pkg, &tail) == 1 ||
+        sscanf(name, "package-%u-die-%u%c", &pkg, &die, &tail) == 2) {
+      *kind = RAPL_ZONE_PACKAGE;
+      snprintf(instance, len, "%s", name);
+      return true;
+    }
+    if (strcmp(name, "psys") == 0) {
+      *kind = RAPL_ZONE_PSYS;
+      snprintf(instance, len, "platform");
+      return true;
+    }
+    if (sscanf(name, "psys-%u%c", &pkg, &tail) == 1) {
+      *kind = RAPL_ZONE_PSYS;
+      snprintf(instance, len, "platform-%u", pkg);
+      return true;
+    }
+    return false;
+  }
+  if (parent_name == NULL || strncmp(parent_name, "package-", 8) != 0)
+    return false;
+  if (strcmp(name, "core") == 0)
+    *kind = RAPL_ZONE_CORE;
+  else if (strcmp(name, "uncore") == 0)
+    *kind = RAPL_ZONE_UNCORE;
+  else if (strcmp(name, "dram") == 0)
+    *kind = RAPL_ZONE_DRAM;
+  else
+    return false;
+  snprintf(instance, len, "%s", parent_name);
+  return true;
+}
+
+static bool already_have(const struct rapl_zone_set *set,
+                         enum rapl_zone_kind kind, const char *instance) {
+  for (size_t i = 0; i < set->n; i++) {
+    if (set->zones[i].kind == kind &&
+        strcmp(set->zones[i].instance, instance) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* Opens energy_uj and reads max_energy_range_uj. Returns 0, 1 to skip the
+ * zone quietly, or -1 with why filled for a problem the operator must fix. */
+static int open_zone(const char *zone_dir, struct rapl_zone *z, char *why,
+                     size_t whylen) {
+  char path[RAPL_PATH_MAX + 300];
+  uint64_t range;
+
+  if (rapl_path_join(path, sizeof(path), zone_dir, "max_energy_range_uj") ||
+      rapl_path_join(z->source, sizeof(z->source), zone_dir, "energy_uj")) {
+    snprintf(why, whylen, "%s: path too long", zone_dir);
+    return 1;
+  }
+  int rc = rapl_sysfs_read_u64(path, &range);
+  if (rc != 0 || range == 0) {
+    snprintf(why, whylen, "%s: %s", path,
+             rc == 0 ? "a range of 0 cannot be a counter's"
+                     : rapl_sysfs_strerror(rc));
+    return rc == -EACCES ? -1 : 1;
+  }
+  int fd = open(z->source, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == EACCES || err == EPERM) {
+      snprintf(why, whylen,
+               "permission denied opening %s: energy_uj is readable by root "
+               "only since Linux 5.10 (PLATYPUS); run collectd as root or "
+               "grant it CAP_DAC_READ_SEARCH",
+               z->source);
+      return -1;
+    }
+    snprintf(why, whylen, "%s: %s", z->source, strerror(err));
+    return 1;
+  }
+  if (rapl_zone_alloc_counters(z, 1) != 0) {
+    close(fd);
+    snprintf(why, whylen, "out of memory");
+    return -1;
+  }
+  z->counters[0].fd = fd;
+  z->counters[0].offset = 0;
+  z->range = range;
+  z->joules_per_unit = 1e-6;
+  return 0;
+}
+
+struct scan {
+  const struct rapl_config *cfg;
+  struct rapl_zone_set *out;
+  char *why;
+  size_t whylen;
+  int fatal;
+  int seen; /* zones of a kind this plugin reports, before the filter */
+};
+
+static void scan_control(struct scan *sc, const char *control) {
+  char base[RAPL_PATH_MAX + 32];
+  struct dirent **entries = NULL;
+  powercap_dir(sc->cfg, base, sizeof(base));
+  int n = scandir(base, &entries, NULL, alphasort);
+  for (int i = 0; i < n; i++) {
+    const char *dname = entries[i]->d_name;
+    char zone_dir[RAPL_PATH_MAX + 300], name[64], parent_name[64];
+    enum rapl_zone_kind kind;
+    char instance[RAPL_INSTANCE_MAX];
+    int depth;
+
+    if (sc->fatal || !parse_zone_dirname(dname, control, &depth))
+      continue;
+    snprintf(zone_dir, sizeof(zone_dir), "%s/%s", base, dname);
+    if (read_name(zone_dir, name, sizeof(name)) != 0)
+      continue;
+    parent_name[0] = '\0';
+    if (depth == 2) {
+      char parent_dir[RAPL_PATH_MAX + 300];
+      snprintf(parent_dir, sizeof(parent_dir), "%s/%.*s", base,
+               (int)(strrchr(dname, ':') - dname), dname);
+      if (read_name(parent_dir, parent_name, sizeof(parent_name)) != 0)
+        continue;
+    }
+    if (!classify(name, parent_name, depth, &kind, instance,
+                  sizeof(instance)))
+      continue;
+    sc->seen++;
+    if (!(sc->cfg->zone_mask & RAPL_ZONE_MASK(kind)) ||
+        already_have(sc->out, kind, instance))
+      continue;
+    struct rapl_zone *z = rapl_zone_set_add(sc->out);
+    if (z == NULL) {
+      snprintf(sc->why, sc->whylen, "out of memory");
+      sc->fatal = 1;
+      continue;
+    }
+    z->kind = kind;
+    snprintf(z->instance, sizeof(z->instance), "%s", instance);
+    int rc = open_zone(zone_dir, z, sc->why, sc->whylen);
+    if (rc != 0)
+      sc->out->n--; /* the zone was never handed out */
+    if (rc < 0)
+      sc->fatal = 1;
+  }
+  for (int i = 0; i < n; i++)
+    free(entries[i]);
+  free(entries);
+}
+
+static void powercap_close(struct rapl_zone *z) { rapl_zone_close_fds(z); }
+
+static int powercap_open(const struct rapl_config *cfg,
+                         struct rapl_zone_set *out, char *why, size_t whylen) {
+  struct scan sc = {cfg, out, why, whylen, 0, 0};
+  char base[RAPL_PATH_MAX + 32];
+  size_t before = out->n;
+
+  why[0] = '\0';
+  /* intel-rapl first: an mmio zone only counts where it covers a package that
+   * no intel-rapl zone does, else the same package would be counted twice. */
+  scan_control(&sc, CONTROL_RAPL);
+  scan_control(&sc, CONTROL_MMIO);
+  if (sc.fatal) {
+    for (size_t i = before; i < out->n; i++)
+      powercap_close(&out->zones[i]);
+    out->n = before;
+    return -1;
+  }
+  if (out->n == before) {
+    powercap_dir(cfg, base, sizeof(base));
+    if (sc.seen == 0 && why[0] == '\0')
+      snprintf(why, whylen, "no RAPL zone (intel-rapl:*) under %s", base);
+    else if (why[0] == '\0')
+      snprintf(why, whylen,
+               "%d RAPL zone(s) under %s, none of a kind the Zone option "
+               "selects",
+               sc.seen, base);
+    return -1;
+  }
+  return (int)(out->n - before);
+}
+
+static int powercap_read(const struct rapl_zone *z, uint64_t *raw) {
+  return rapl_sysfs_pread_u64(z->counters[0].fd, raw);
+}
+
+const struct rapl_backend rapl_backend_powercap = {
+    .name = "powercap",
+    .probe = powercap_probe,
+    .open = powercap_open,
+    .read = powercap_read,
+    .close = powercap_close,
+};

@@ -1,0 +1,7 @@
+#include "backend.h"
+
+const struct rapl_backend *const rapl_backends[] = {
+    &rapl_backend_powercap,
+    &rapl_backend_msr,
+    NULL,
+};

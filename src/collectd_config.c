@@ -1,0 +1,167 @@
+#include "collectd_config.h"
+
+#include "rapl_log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define CONFIG_ERROR_MAX 512
+
+static const char *type_word(int type) {
+  switch (type) {
+  case OCONFIG_TYPE_STRING:
+    return "a string";
+  case OCONFIG_TYPE_NUMBER:
+    return "a number";
+  case OCONFIG_TYPE_BOOLEAN:
+    return "a boolean";
+  }
+  return "an unknown value";
+}
+
+static int one_value(const oconfig_item_t *item, int type, char *err,
+                     size_t errlen) {
+  if (item->values_num != 1) {
+    snprintf(err, errlen, "%s: expected exactly one value, found %d",
+             item->key, item->values_num);
+    return -1;
+  }
+  if (item->values[0].type != type) {
+    snprintf(err, errlen, "%s: expected %s, found %s", item->key,
+             type_word(type), type_word(item->values[0].type));
+    return -1;
+  }
+  return 0;
+}
+
+static int get_bool(const oconfig_item_t *item, bool *out, char *err,
+                    size_t errlen) {
+  if (item->values_num == 1 && item->values[0].type == OCONFIG_TYPE_STRING) {
+    /* collectd's own options accept the quoted forms too. */
+    const char *s = item->values[0].value.string;
+    if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
+        !strcasecmp(s, "on")) {
+      *out = true;
+      return 0;
+    }
+    if (!strcasecmp(s, "false") || !strcasecmp(s, "no") ||
+        !strcasecmp(s, "off")) {
+      *out = false;
+      return 0;
+    }
+    snprintf(err, errlen, "%s: expected a boolean, found \"%s\"", item->key, s);
+    return -1;
+  }
+  if (one_value(item, OCONFIG_TYPE_BOOLEAN, err, errlen) != 0)
+    return -1;
+  *out = item->values[0].value.boolean != 0;
+  return 0;
+}
+
+static int get_string(const oconfig_item_t *item, const char **out, char *err,
+                      size_t errlen) {
+  if (one_value(item, OCONFIG_TYPE_STRING, err, errlen) != 0)
+    return -1;
+  *out = item->values[0].value.string;
+  return 0;
+}
+
+static int set_zones(const oconfig_item_t *item, struct rapl_config *cfg,
+                     char *err, size_t errlen) {
+  const char *names[16];
+  if (item->values_num < 1 || item->values_num > 16) {
+    snprintf(err, errlen, "Zone: expected 1 to 16 zone names, found %d",
+             item->values_num);
+    return -1;
+  }
+  for (int i = 0; i < item->values_num; i++) {
+    if (item->values[i].type != OCONFIG_TYPE_STRING) {
+      snprintf(err, errlen, "Zone: expected zone names as strings, found %s",
+               type_word(item->values[i].type));
+      return -1;
+    }
+    names[i] = item->values[i].value.string;
+  }
+  return rapl_config_set_zones(cfg, names, (size_t)item->values_num, err,
+                               errlen);
+}
+
+static int apply_item(const oconfig_item_t *item, struct rapl_config *cfg,
+                      char *config_file, size_t config_file_len, char *err,
+                      size_t errlen) {
+  const char *s;
+  const char *key = item->key;
+
+  if (!strcasecmp(key, "SysfsPath") || !strcasecmp(key, "ProcfsPath")) {
+    char *dst = !strcasecmp(key, "SysfsPath") ? cfg->sysfs_path
+                                              : cfg->procfs_path;
+    if (get_string(item, &s, err, errlen) != 0)
+      return -1;
+    return rapl_config_set_path(dst, key, s, err, errlen);
+  }
+  if (!strcasecmp(key, "Zone"))
+    return set_zones(item, cfg, err, errlen);
+  if (!strcasecmp(key, "ReportPower"))
+    return get_bool(item, &cfg->report_power, err, errlen);
+  if (!strcasecmp(key, "ReportEnergy"))
+    return get_bool(item, &cfg->report_energy, err, errlen);
+  if (!strcasecmp(key, "MSREnabled"))
+    return get_bool(item, &cfg->msr_enabled, err, errlen);
+  if (!strcasecmp(key, "MSRForce"))
+    return get_bool(item, &cfg->msr_force, err, errlen);
+  if (!strcasecmp(key, "MSRDevicePath")) {
+    if (get_string(item, &s, err, errlen) != 0)
+      return -1;
+    return rapl_config_set_msr_device_path(cfg, s, err, errlen);
+  }
+  if (!strcasecmp(key, "MSRMinInterval")) {
+    if (one_value(item, OCONFIG_TYPE_NUMBER, err, errlen) != 0)
+      return -1;
+    return rapl_config_set_msr_min_interval(cfg, item->values[0].value.number,
+                                            err, errlen);
+  }
+  if (!strcasecmp(key, "ConfigFile")) {
+    if (get_string(item, &s, err, errlen) != 0)
+      return -1;
+    char path[RAPL_PATH_MAX];
+    if (rapl_config_set_path(path, key, s, err, errlen) != 0)
+      return -1;
+    snprintf(config_file, config_file_len, "%s", path);
+    return 0;
+  }
+  snprintf(err, errlen,
+           "unknown option \"%s\" in <Plugin rapl_energy> (known: SysfsPath, "
+           "ProcfsPath, Zone, ReportPower, ReportEnergy, MSREnabled, "
+           "MSRForce, MSRDevicePath, MSRMinInterval, ConfigFile)",
+           key);
+  return -1;
+}
+
+int rapl_collectd_config(const oconfig_item_t *ci, struct rapl_config *cfg,
+                         char *config_file, size_t config_file_len) {
+  struct rapl_config next = *cfg;
+  char file[RAPL_PATH_MAX];
+  char err[CONFIG_ERROR_MAX];
+  snprintf(file, sizeof(file), "%s", config_file);
+  for (int i = 0; i < ci->children_num; i++) {
+    const oconfig_item_t *item = &ci->children[i];
+    if (item->children_num > 0) {
+      rapl_log(RAPL_LOG_ERR, "configuration: %s: expected a value, found a "
+                             "block", item->key);
+      return -1;
+    }
+    if (apply_item(item, &next, file, sizeof(file), err, sizeof(err)) != 0) {
+      rapl_log(RAPL_LOG_ERR, "configuration: %s", err);
+      return -1;
+    }
+  }
+  if (!next.report_power && !next.report_energy) {
+    rapl_log(RAPL_LOG_ERR, "configuration: ReportPower and ReportEnergy are "
+                           "both false: nothing would be reported");
+    return -1;
+  }
+  *cfg = next;
+  snprintf(config_file, config_file_len, "%s", file);
+  return 0;
+}

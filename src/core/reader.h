@@ -1,0 +1,54 @@
+/* The reader: picks a backend, keeps its zones open, turns their counters
+ * into energy and power, and survives zones that come and go. It is what the
+ * collectd plugin, the probe command, the tests and the benchmark share. */
+#ifndef RAPL_READER_H
+#define RAPL_READER_H
+
+#include "backend.h"
+#include "rapl_config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rapl_sample {
+  const char *instance; /* plugin_instance: "package-0", "platform" */
+  enum rapl_zone_kind kind;
+  double energy_j; /* since the reader was created, monotonic */
+  double power_w;  /* average since the previous sample; valid if has_power */
+  bool has_power;
+};
+
+typedef void (*rapl_sample_cb)(const struct rapl_sample *sample, void *ud);
+
+struct rapl_reader;
+
+/* Never fails for lack of hardware: selection happens at the first read. */
+struct rapl_reader *rapl_reader_create(const struct rapl_config *cfg);
+void rapl_reader_destroy(struct rapl_reader *r);
+
+/* Takes effect at the end of the next read: that read still reports from the
+ * current backend, then the new one is opened and baselined, so the read after
+ * it reports from the new backend with no gap. */
+void rapl_reader_reconfigure(struct rapl_reader *r,
+                             const struct rapl_config *cfg);
+
+/* Samples every zone once; now_ns is CLOCK_MONOTONIC. Returns the number of
+ * samples passed to cb (0 while MSRMinInterval holds reads back), or -1 when
+ * no backend can read any zone (the reason is logged once per change). */
+int rapl_reader_read(struct rapl_reader *r, int64_t now_ns, rapl_sample_cb cb,
+                     void *ud);
+
+/* The backend in use, or NULL when none works. */
+const struct rapl_backend *rapl_reader_backend(const struct rapl_reader *r);
+
+/* Why the last selection failed ("" when a backend is active). */
+const char *rapl_reader_last_error(const struct rapl_reader *r);
+
+/* Chooses a backend for cfg the way the reader does, opening its zones into
+ * out; the probe command uses it to explain the choice. Returns the backend
+ * or NULL with the reason in why. */
+const struct rapl_backend *rapl_select_backend(const struct rapl_config *cfg,
+                                               struct rapl_zone_set *out,
+                                               char *why, size_t whylen);
+
+#endif

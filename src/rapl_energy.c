@@ -1,0 +1,148 @@
+/* collectd glue: configuration in, values out. Everything about RAPL lives in
+ * the reader core (src/core) and the backends (src/backends). */
+#include "collectd/core/daemon/collectd.h"
+#include "collectd/core/daemon/plugin.h"
+#include "collectd/core/utils/common/common.h"
+
+#include "backend.h"
+#include "collectd_config.h"
+#include "rapl_log.h"
+#include "reader.h"
+
+#include <time.h>
+
+#define PLUGIN_NAME "rapl_energy"
+#define META_BACKEND "rapl_backend"
+
+static struct rapl_config plugin_cfg;
+static bool plugin_cfg_ready;
+static char config_file[RAPL_PATH_MAX];
+static struct rapl_reader *reader;
+
+/* One meta data object per backend, made once: the read path allocates
+ * nothing of its own (plugin_dispatch_values copies what it keeps). */
+static meta_data_t *backend_meta[8];
+
+static void log_to_collectd(int level, const char *message, void *ud) {
+  (void)ud;
+  plugin_log(level, PLUGIN_NAME ": %s", message);
+}
+
+static meta_data_t *meta_for(const struct rapl_backend *b) {
+  for (size_t i = 0; rapl_backends[i] != NULL && i < STATIC_ARRAY_SIZE(backend_meta); i++) {
+    if (rapl_backends[i] != b)
+      continue;
+    if (backend_meta[i] == NULL) {
+      backend_meta[i] = meta_data_create();
+      if (backend_meta[i] != NULL)
+        meta_data_add_string(backend_meta[i], META_BACKEND, b->name);
+    }
+    return backend_meta[i];
+  }
+  return NULL;
+}
+
+static void dispatch_gauge(const char *plugin_instance, const char *type,
+                           const char *type_instance, gauge_t value,
+                           meta_data_t *meta) {
+  value_list_t vl = VALUE_LIST_INIT;
+  value_t v = {.gauge = value};
+  vl.values = &v;
+  vl.values_len = 1;
+  vl.meta = meta;
+  sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
+  sstrncpy(vl.plugin_instance, plugin_instance, sizeof(vl.plugin_instance));
+  sstrncpy(vl.type, type, sizeof(vl.type));
+  sstrncpy(vl.type_instance, type_instance, sizeof(vl.type_instance));
+  plugin_dispatch_values(&vl);
+}
+
+struct read_context {
+  const struct rapl_backend *source; /* backend the samples came from */
+};
+
+static void dispatch_sample(const struct rapl_sample *s, void *ud) {
+  struct read_context *ctx = ud;
+  const char *zone = rapl_zone_kind_name(s->kind);
+  if (ctx->source == NULL)
+    ctx->source = rapl_reader_backend(reader);
+  meta_data_t *meta = meta_for(ctx->source);
+  if (plugin_cfg.report_energy)
+    dispatch_gauge(s->instance, "energy", zone, s->energy_j, meta);
+  if (plugin_cfg.report_power && s->has_power)
+    dispatch_gauge(s->instance, "power", zone, s->power_w, meta);
+}
+
+/* Meta data is dropped by write_graphite, write_prometheus, InfluxDB and the
+ * network plugin, so the active backend is also a value of its own. */
+static void dispatch_backend_gauges(const struct rapl_backend *active) {
+  for (size_t i = 0; rapl_backends[i] != NULL; i++) {
+    char type_instance[DATA_MAX_NAME_LEN];
+    ssnprintf(type_instance, sizeof(type_instance), "backend-%s",
+              rapl_backends[i]->name);
+    dispatch_gauge("", "gauge", type_instance,
+                   rapl_backends[i] == active ? 1.0 : 0.0, meta_for(active));
+  }
+}
+
+static int rapl_energy_config(oconfig_item_t *ci) {
+  rapl_log_set_sink(log_to_collectd, NULL);
+  if (!plugin_cfg_ready) {
+    rapl_config_defaults(&plugin_cfg);
+    plugin_cfg_ready = true;
+  }
+  return rapl_collectd_config(ci, &plugin_cfg, config_file,
+                              sizeof(config_file));
+}
+
+static int rapl_energy_init(void) {
+  rapl_log_set_sink(log_to_collectd, NULL);
+  if (!plugin_cfg_ready) {
+    rapl_config_defaults(&plugin_cfg);
+    plugin_cfg_ready = true;
+  }
+  if (reader == NULL)
+    reader = rapl_reader_create(&plugin_cfg);
+  if (reader == NULL) {
+    ERROR(PLUGIN_NAME ": out of memory");
+    return -1;
+  }
+  INFO(PLUGIN_NAME " %s: sysfs %s, MSR fallback %s", RAPL_ENERGY_VERSION,
+       plugin_cfg.sysfs_path,
+       plugin_cfg.msr_force     ? "forced"
+       : plugin_cfg.msr_enabled ? "enabled"
+                                : "disabled");
+  return 0;
+}
+
+static int rapl_energy_read(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+
+  struct read_context ctx = {NULL};
+  int n = rapl_reader_read(reader, now, dispatch_sample, &ctx);
+  /* The gauges name the backend this read's values came from; a switch
+   * applied at the end of the read shows from the next read on. */
+  dispatch_backend_gauges(ctx.source ? ctx.source
+                                     : rapl_reader_backend(reader));
+  return n < 0 ? -1 : 0;
+}
+
+static int rapl_energy_shutdown(void) {
+  rapl_reader_destroy(reader);
+  reader = NULL;
+  for (size_t i = 0; i < STATIC_ARRAY_SIZE(backend_meta); i++) {
+    meta_data_destroy(backend_meta[i]);
+    backend_meta[i] = NULL;
+  }
+  rapl_log_set_sink(NULL, NULL);
+  return 0;
+}
+
+void module_register(void) {
+  plugin_register_complex_config(PLUGIN_NAME, rapl_energy_config);
+  plugin_register_init(PLUGIN_NAME, rapl_energy_init);
+  plugin_register_read(PLUGIN_NAME, rapl_energy_read);
+  plugin_register_shutdown(PLUGIN_NAME, rapl_energy_shutdown);
+}
