@@ -186,6 +186,24 @@ e2e_spec() {
   e2e_error "simulator spec $1 not found"
 }
 
+# e2e_spec_variant NAME LINE...: prints the path of a copy of spec NAME with
+# the given directives appended (for example "powercap off").
+e2e_spec_variant() {
+  local base out
+  base=$(e2e_spec "$1") || exit 99
+  out="$E2E_TMP/${1%.spec}-variant.spec"
+  shift
+  { cat "$base"; printf '%s\n' "# added by t/e2e" "$@"; } >"$out"
+  echo "$out"
+}
+
+# e2e_sim_zones [--only KIND]...: the ZONE=watts arguments of rapl_check.py
+# for the running simulator (from its `sim` file).
+e2e_sim_zones() {
+  "$PYTHON" "$E2E_CHECK" simzones "$E2E_MNT/sim" "$@" ||
+    e2e_error "cannot read the simulator's zones"
+}
+
 # e2e_sim_start SPECFILE: mounts the simulator at $E2E_TMP/mnt (E2E_MNT).
 e2e_sim_start() {
   local spec=$1 i
@@ -277,7 +295,6 @@ e2e_collectd_start() {
     wait "$CD_PID"
     local rc=$?
     CD_PID=
-    e2e_dump
     e2e_error "collectd exited at startup with status $rc"
   fi
   # shellcheck disable=SC2034 # for the scripts that source this file

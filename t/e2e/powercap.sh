@@ -20,12 +20,13 @@ e2e_sim_start "$(e2e_spec two-socket-intel.spec)"
 e2e_say "simulator state:"
 sed 's/^/    sim: /' "$E2E_MNT/sim"
 
-# The simulated watts (t/sim/specs/two-socket-intel.spec).
-ZONES=(
-  package-0/package=45.5 package-0/core=20 package-0/dram=7.5
-  package-1/package=61.25 package-1/core=30 package-1/dram=9
-  platform/psys=120
-)
+# The simulated watts, from the simulator (two-socket-intel.spec: package
+# 45.5/61.25 W, core 20/30 W, dram 7.5/9 W, psys 120 W).
+# shellcheck disable=SC2119
+read -ra ZONES <<<"$(e2e_sim_zones)"
+read -ra FILTERED <<<"$(e2e_sim_zones --only package --only dram)"
+e2e_say "expected zones: ${ZONES[*]}"
+[ "${#ZONES[@]}" -eq 7 ] || e2e_error "two-socket-intel.spec should have 7 zones"
 
 e2e_say "run 1: all zones, Interval 1, about 6 intervals"
 e2e_write_conf "$E2E_TMP/all.conf" <<'EOF'
@@ -46,9 +47,7 @@ e2e_write_conf "$E2E_TMP/filter.conf" <<'EOF'
   Zone "package" "DRAM"
 EOF
 e2e_collectd_run "$E2E_TMP/filter.conf" 3.5
-e2e_check zones --exact --backend powercap --min-reads 3 \
-  package-0/package=45.5 package-0/dram=7.5 \
-  package-1/package=61.25 package-1/dram=9
+e2e_check zones --exact --backend powercap --min-reads 3 "${FILTERED[@]}"
 e2e_check absent --type-instance core --type-instance psys \
   --type-instance uncore
 e2e_check gauges --active powercap --min 2

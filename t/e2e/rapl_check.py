@@ -338,6 +338,46 @@ def cmd_backends(args):
     return res.done()
 
 
+def cmd_simzones(args):
+    """Turns the simulator's `sim` file into ZONE arguments: the collectd
+    identifiers the plugin must report and the simulated watts. Per-core
+    zones (AMD) are summed into their socket's core zone."""
+    out = {}
+    try:
+        with open(args.simfile, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        print("ERROR: cannot read %s: %s" % (args.simfile, e), file=sys.stderr)
+        return 99
+    for line in lines:
+        tok = line.split()
+        if len(tok) < 3 or tok[1] != "watts":
+            continue
+        parts = tok[0].split(":")
+        kind, watts = parts[0], float(tok[2])
+        pkg = die = None
+        for p in parts[1:]:
+            if p.startswith("die"):
+                die = int(p[3:])
+            elif p.startswith("core"):
+                pass
+            else:
+                pkg = int(p)
+        if kind == "psys":
+            pi = "platform"
+        else:
+            pi = "package-%d" % pkg
+            if die:
+                pi += "-die-%d" % die
+        key = "%s/%s" % (pi, kind)
+        out[key] = out.get(key, 0.0) + watts
+    if args.only:
+        only = {k.lower() for k in args.only}
+        out = {k: v for k, v in out.items() if k.split("/")[1] in only}
+    print(" ".join("%s=%.6g" % kv for kv in out.items()))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -399,6 +439,12 @@ def main():
     s.add_argument("--after", nargs=2, metavar=("TIME", "BACKEND"))
     s.add_argument("--gauge-after", nargs=2, metavar=("TIME", "BACKEND"))
     s.set_defaults(fn=cmd_backends)
+
+    s = sub.add_parser("simzones")
+    s.add_argument("simfile")
+    s.add_argument("--only", action="append",
+                   help="keep only these zone kinds (repeatable)")
+    s.set_defaults(fn=cmd_simzones)
 
     args = p.parse_args()
     return args.fn(args)
