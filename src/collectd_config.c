@@ -23,8 +23,8 @@ static const char *type_word(int type) {
 static int one_value(const oconfig_item_t *item, int type, char *err,
                      size_t errlen) {
   if (item->values_num != 1) {
-    snprintf(err, errlen, "%s: expected exactly one value, found %d",
-             item->key, item->values_num);
+    snprintf(err, errlen, "%s: expected exactly one value, found %d", item->key,
+             item->values_num);
     return -1;
   }
   if (item->values[0].type != type) {
@@ -94,8 +94,8 @@ static int apply_item(const oconfig_item_t *item, struct rapl_config *cfg,
   const char *key = item->key;
 
   if (!strcasecmp(key, "SysfsPath") || !strcasecmp(key, "ProcfsPath")) {
-    char *dst = !strcasecmp(key, "SysfsPath") ? cfg->sysfs_path
-                                              : cfg->procfs_path;
+    char *dst =
+        !strcasecmp(key, "SysfsPath") ? cfg->sysfs_path : cfg->procfs_path;
     if (get_string(item, &s, err, errlen) != 0)
       return -1;
     return rapl_config_set_path(dst, key, s, err, errlen);
@@ -147,8 +147,10 @@ int rapl_collectd_config(const oconfig_item_t *ci, struct rapl_config *cfg,
   for (int i = 0; i < ci->children_num; i++) {
     const oconfig_item_t *item = &ci->children[i];
     if (item->children_num > 0) {
-      rapl_log(RAPL_LOG_ERR, "configuration: %s: expected a value, found a "
-                             "block", item->key);
+      rapl_log(RAPL_LOG_ERR,
+               "configuration: %s: expected a value, found a "
+               "block",
+               item->key);
       return -1;
     }
     if (apply_item(item, &next, file, sizeof(file), err, sizeof(err)) != 0) {

@@ -29,7 +29,8 @@ static void log_to_collectd(int level, const char *message, void *ud) {
 }
 
 static meta_data_t *meta_for(const struct rapl_backend *b) {
-  for (size_t i = 0; rapl_backends[i] != NULL && i < STATIC_ARRAY_SIZE(backend_meta); i++) {
+  for (size_t i = 0;
+       rapl_backends[i] != NULL && i < STATIC_ARRAY_SIZE(backend_meta); i++) {
     if (rapl_backends[i] != b)
       continue;
     if (backend_meta[i] == NULL) {

@@ -62,8 +62,7 @@ void fixture_config(struct rapl_config *cfg, const char *root) {
 static void capture(int level, const char *message, void *ud) {
   (void)ud;
   size_t used = strlen(log_buf);
-  snprintf(log_buf + used, sizeof(log_buf) - used, "[%d] %s\n", level,
-           message);
+  snprintf(log_buf + used, sizeof(log_buf) - used, "[%d] %s\n", level, message);
 }
 
 void fixture_capture_logs(void) {

@@ -161,8 +161,7 @@ static void update_sums_counters_each_wrapping(void **state) {
   raw[0] = 0x00010000;      /* wrapped: +0x20000 units = 2 J */
   raw[1] = 100 + 3 * 65536; /* +3 J */
   raw[2] = 65535;           /* wrapped: +65536 units = 1 J */
-  assert_int_equal(rapl_energy_update(&s, raw, range, SEC, &w),
-                   RAPL_ENERGY_OK);
+  assert_int_equal(rapl_energy_update(&s, raw, range, SEC, &w), RAPL_ENERGY_OK);
   assert_float_equal(w, 6.0, 1e-9);
 }
 

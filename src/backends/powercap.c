@@ -16,8 +16,7 @@
 #define CONTROL_RAPL "intel-rapl"
 #define CONTROL_MMIO "intel-rapl-mmio"
 
-static void powercap_dir(const struct rapl_config *cfg, char *out,
-                         size_t len) {
+static void powercap_dir(const struct rapl_config *cfg, char *out, size_t len) {
   snprintf(out, len, "%s/class/powercap", cfg->sysfs_path);
 }
 
@@ -195,8 +194,7 @@ static void scan_control(struct scan *sc, const char *control) {
       if (read_name(parent_dir, parent_name, sizeof(parent_name)) != 0)
         continue;
     }
-    if (!classify(name, parent_name, depth, &kind, instance,
-                  sizeof(instance)))
+    if (!classify(name, parent_name, depth, &kind, instance, sizeof(instance)))
       continue;
     sc->seen++;
     if (!(sc->cfg->zone_mask & RAPL_ZONE_MASK(kind)) ||

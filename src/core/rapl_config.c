@@ -65,8 +65,9 @@ int rapl_config_set_zones(struct rapl_config *cfg, const char *const *names,
 bool rapl_msr_template_valid(const char *tmpl, char *err, size_t errlen) {
   int conversions = 0;
   if (tmpl == NULL || tmpl[0] == '\0') {
-    snprintf(err, errlen, "MSRDevicePath: expected a path template, found an "
-                          "empty value");
+    snprintf(err, errlen,
+             "MSRDevicePath: expected a path template, found an "
+             "empty value");
     return false;
   }
   if (tmpl[0] != '/') {

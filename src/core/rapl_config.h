@@ -11,7 +11,8 @@
 #define RAPL_PATH_MAX 1024
 
 struct rapl_config {
-  char sysfs_path[RAPL_PATH_MAX];  /* powercap lives under <sysfs>/class/powercap */
+  char sysfs_path[RAPL_PATH_MAX]; /* powercap lives under <sysfs>/class/powercap
+                                   */
   char procfs_path[RAPL_PATH_MAX]; /* cpuinfo lives under <procfs>/cpuinfo */
   unsigned zone_mask;              /* RAPL_ZONE_MASK bits to report */
   bool report_power;

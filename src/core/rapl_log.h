@@ -1,5 +1,6 @@
 /* Logging for the reader core. The core never knows who listens: the collectd
- * glue routes messages into plugin_log, tests capture them, tools print them. */
+ * glue routes messages into plugin_log, tests capture them, tools print them.
+ */
 #ifndef RAPL_LOG_H
 #define RAPL_LOG_H
 

@@ -209,8 +209,7 @@ static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
                z->source);
       r->n_lost--;
     }
-    rapl_energy_rebase(&t->energy, t->prev, z->n_counters,
-                       z->joules_per_unit);
+    rapl_energy_rebase(&t->energy, t->prev, z->n_counters, z->joules_per_unit);
   }
   t->zone = *z;
   t->state = ZONE_OPEN;

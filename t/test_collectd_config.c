@@ -1,0 +1,165 @@
+/* The <Plugin rapl_energy> block, built as liboconfig would build it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "collectd_config.h"
+#include "fixture.h"
+#include "zone_kind.h"
+
+#include <string.h>
+
+#define MAX_ITEMS 8
+
+struct block {
+  oconfig_item_t root;
+  oconfig_item_t items[MAX_ITEMS];
+  oconfig_value_t values[MAX_ITEMS][4];
+};
+
+static void start(struct block *b) {
+  memset(b, 0, sizeof(*b));
+  b->root.key = "Plugin";
+  b->root.children = b->items;
+}
+
+static oconfig_item_t *add(struct block *b, const char *key) {
+  oconfig_item_t *it = &b->items[b->root.children_num];
+  it->key = (char *)key;
+  it->values = b->values[b->root.children_num];
+  it->parent = &b->root;
+  b->root.children_num++;
+  return it;
+}
+
+static void add_string(struct block *b, const char *key, const char *s) {
+  oconfig_item_t *it = add(b, key);
+  it->values[0].type = OCONFIG_TYPE_STRING;
+  it->values[0].value.string = (char *)s;
+  it->values_num = 1;
+}
+
+static void add_bool(struct block *b, const char *key, int v) {
+  oconfig_item_t *it = add(b, key);
+  it->values[0].type = OCONFIG_TYPE_BOOLEAN;
+  it->values[0].value.boolean = v;
+  it->values_num = 1;
+}
+
+static void add_number(struct block *b, const char *key, double v) {
+  oconfig_item_t *it = add(b, key);
+  it->values[0].type = OCONFIG_TYPE_NUMBER;
+  it->values[0].value.number = v;
+  it->values_num = 1;
+}
+
+static int apply(struct block *b, struct rapl_config *cfg, char *file) {
+  fixture_logs_reset();
+  return rapl_collectd_config(&b->root, cfg, file, RAPL_PATH_MAX);
+}
+
+static void every_key(void **state) {
+  (void)state;
+  struct block b;
+  struct rapl_config cfg;
+  char file[RAPL_PATH_MAX] = "";
+  rapl_config_defaults(&cfg);
+  start(&b);
+  add_string(&b, "SysfsPath", "/host/sys");
+  add_string(&b, "procfspath", "/host/proc");
+  oconfig_item_t *zone = add(&b, "Zone");
+  zone->values[0].type = OCONFIG_TYPE_STRING;
+  zone->values[0].value.string = "package";
+  zone->values[1].type = OCONFIG_TYPE_STRING;
+  zone->values[1].value.string = "DRAM";
+  zone->values_num = 2;
+  add_bool(&b, "ReportPower", 0);
+  add_string(&b, "MSREnabled", "yes"); /* collectd accepts quoted forms */
+  add_string(&b, "MSRDevicePath", "/host/dev/cpu/%d/msr");
+  add_number(&b, "MSRMinInterval", 5);
+  add_string(&b, "ConfigFile", "/etc/collectd/rapl_energy.yaml");
+  assert_int_equal(apply(&b, &cfg, file), 0);
+  assert_string_equal(cfg.sysfs_path, "/host/sys");
+  assert_string_equal(cfg.procfs_path, "/host/proc");
+  assert_int_equal(cfg.zone_mask, RAPL_ZONE_MASK(RAPL_ZONE_PACKAGE) |
+                                      RAPL_ZONE_MASK(RAPL_ZONE_DRAM));
+  assert_false(cfg.report_power);
+  assert_true(cfg.report_energy);
+  assert_true(cfg.msr_enabled);
+  assert_false(cfg.msr_force);
+  assert_string_equal(cfg.msr_device_path, "/host/dev/cpu/%d/msr");
+  assert_true(cfg.msr_min_interval == 5.0);
+  assert_string_equal(file, "/etc/collectd/rapl_energy.yaml");
+}
+
+static void expect_error(void (*build)(struct block *), const char *needle) {
+  struct block b;
+  struct rapl_config cfg, before;
+  char file[RAPL_PATH_MAX] = "";
+  rapl_config_defaults(&cfg);
+  before = cfg;
+  start(&b);
+  build(&b);
+  assert_int_equal(apply(&b, &cfg, file), -1);
+  if (strstr(fixture_logs(), needle) == NULL)
+    fail_msg("log lacks \"%s\": %s", needle, fixture_logs());
+  assert_memory_equal(&cfg, &before, sizeof(cfg)); /* nothing half-applied */
+  assert_string_equal(file, "");
+}
+
+static void unknown_key(struct block *b) {
+  add_string(b, "SysfsPath", "/x");
+  add_string(b, "ConfigFile", "/y.yaml");
+  add_string(b, "SysPath", "/sys");
+}
+static void wrong_bool(struct block *b) { add_string(b, "MSRForce", "maybe"); }
+static void number_for_bool(struct block *b) { add_number(b, "MSRForce", 1); }
+static void bool_for_path(struct block *b) { add_bool(b, "SysfsPath", 1); }
+static void relative_path(struct block *b) {
+  add_string(b, "SysfsPath", "sys");
+}
+static void bad_zone(struct block *b) { add_string(b, "Zone", "gpu"); }
+static void bad_template(struct block *b) {
+  add_string(b, "MSRDevicePath", "/dev/cpu/%s/msr");
+}
+static void string_interval(struct block *b) {
+  add_string(b, "MSRMinInterval", "1");
+}
+static void nothing_to_report(struct block *b) {
+  add_bool(b, "ReportPower", 0);
+  add_bool(b, "ReportEnergy", 0);
+}
+static void two_values(struct block *b) {
+  oconfig_item_t *it = add(b, "SysfsPath");
+  it->values[0].type = OCONFIG_TYPE_STRING;
+  it->values[0].value.string = "/a";
+  it->values[1].type = OCONFIG_TYPE_STRING;
+  it->values[1].value.string = "/b";
+  it->values_num = 2;
+}
+
+static void errors_name_the_key(void **state) {
+  (void)state;
+  expect_error(unknown_key, "unknown option \"SysPath\"");
+  expect_error(wrong_bool, "MSRForce: expected a boolean, found \"maybe\"");
+  expect_error(number_for_bool, "MSRForce: expected a boolean, found a number");
+  expect_error(bool_for_path, "SysfsPath: expected a string, found a boolean");
+  expect_error(relative_path, "SysfsPath: expected an absolute path");
+  expect_error(bad_zone, "unknown zone \"gpu\"");
+  expect_error(bad_template, "MSRDevicePath");
+  expect_error(string_interval, "MSRMinInterval: expected a number");
+  expect_error(nothing_to_report, "nothing would be reported");
+  expect_error(two_values, "SysfsPath: expected exactly one value, found 2");
+}
+
+int main(void) {
+  fixture_capture_logs();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(every_key),
+      cmocka_unit_test(errors_name_the_key),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
