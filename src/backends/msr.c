@@ -1,0 +1,486 @@
+/* The MSR backend: RAPL energy counters read from /dev/cpu/N/msr (the msr
+ * module), one counter per socket, for hosts without powercap. Opt-in; the
+ * reader core decides when to use it and warns about PLATYPUS. This file only
+ * finds the counters and reads them. */
+#include "backend.h"
+#include "capability.h"
+#include "cpu_topology.h"
+#include "msr_model.h"
+#include "rapl_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MSR_RANGE (UINT64_C(1) << 32)
+#define MSR_MASK UINT64_C(0xffffffff)
+
+/* One 8-byte read of register `reg`: 0, or -errno (a short read is EIO). */
+static int read_reg(int fd, uint64_t reg, uint64_t *value) {
+  ssize_t r;
+  do
+    r = pread(fd, value, sizeof(*value), (off_t)reg);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return -errno;
+  if (r != (ssize_t)sizeof(*value))
+    return -EIO;
+  return 0;
+}
+
+/* Opens cpu's device read-only: fd, or -errno (-ENAMETOOLONG when the path
+ * does not fit). The path is built only by rapl_msr_template_expand. */
+static int open_dev(const struct rapl_config *cfg, int cpu, char *path,
+                    size_t pathlen) {
+  if (rapl_msr_template_expand(cfg->msr_device_path, cpu, path, pathlen) < 0)
+    return -ENAMETOOLONG;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+static const char *hint_for(int err) {
+  switch (err) {
+  case ENOENT:
+    return " (is the msr module loaded? modprobe msr)";
+  case EPERM:
+  case EACCES:
+    return " (reading MSRs needs CAP_SYS_RAWIO)";
+  default:
+    return "";
+  }
+}
+
+static int msr_probe(const struct rapl_config *cfg, char *why, size_t whylen) {
+  char err[512];
+  char path[RAPL_PATH_MAX];
+  int *cpus = NULL;
+  size_t n = 0;
+  struct stat st;
+
+  if (!rapl_msr_template_valid(cfg->msr_device_path, err, sizeof(err))) {
+    snprintf(why, whylen, "%s", err);
+    return -1;
+  }
+  int cap = rapl_cap_effective(RAPL_CAP_SYS_RAWIO, err, sizeof(err));
+  if (cap < 0) {
+    snprintf(why, whylen, "cannot check the CAP_SYS_RAWIO capability: %s", err);
+    return -1;
+  }
+  if (cap == 0) {
+    snprintf(why, whylen,
+             "reading MSRs needs the CAP_SYS_RAWIO capability, which this "
+             "process lacks (run collectd as root or grant it "
+             "CAP_SYS_RAWIO)");
+    return -1;
+  }
+  if (rapl_topology_read_online(cfg->sysfs_path, &cpus, &n, err, sizeof(err)) <
+      0) {
+    snprintf(why, whylen, "%s", err);
+    return -1;
+  }
+  int first = cpus[0];
+  free(cpus);
+  if (rapl_msr_template_expand(cfg->msr_device_path, first, path,
+                               sizeof(path)) < 0) {
+    snprintf(why, whylen, "MSRDevicePath: expanded path too long");
+    return -1;
+  }
+  if (stat(path, &st) != 0) {
+    int e = errno;
+    if (e == ENOENT)
+      snprintf(why, whylen,
+               "no MSR device %s for CPU %d: load the msr kernel module "
+               "(modprobe msr)",
+               path, first);
+    else
+      snprintf(why, whylen, "MSR device %s: %s", path, strerror(e));
+    return -1;
+  }
+  return 0;
+}
+
+/* The reader calls open() again while a zone is lost, as often as it reads:
+ * a message is logged when it was not logged by the previous open(), so a
+ * lasting fault is reported once and again only after it cleared. The
+ * reader calls the backend from one thread at a time. */
+#define MSR_LOG_MEMORY 32
+static uint64_t logged_prev[MSR_LOG_MEMORY], logged_cur[MSR_LOG_MEMORY];
+static size_t n_logged_prev, n_logged_cur;
+
+static uint64_t fnv1a(const char *s) {
+  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+  return h;
+}
+
+__attribute__((format(printf, 2, 3))) static void
+open_log(int level, const char *fmt, ...) {
+  char msg[RAPL_PATH_MAX + 512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  uint64_t h = fnv1a(msg);
+  if (n_logged_cur < MSR_LOG_MEMORY)
+    logged_cur[n_logged_cur++] = h;
+  for (size_t i = 0; i < n_logged_prev; i++)
+    if (logged_prev[i] == h)
+      return;
+  rapl_log(level, "%s", msg);
+}
+
+static void open_log_begin(void) { n_logged_cur = 0; }
+
+static void open_log_end(void) {
+  memcpy(logged_prev, logged_cur, n_logged_cur * sizeof(logged_cur[0]));
+  n_logged_prev = n_logged_cur;
+}
+
+/* Open-time state shared by the helpers below. */
+struct opener {
+  const struct rapl_config *cfg;
+  const struct rapl_cpu_model *model;
+  const struct rapl_msr_layout *layout;
+  struct rapl_zone_set *out;
+  char why[512]; /* first reason a zone or socket was not found */
+  int oom;
+};
+
+/* Copies a message, truncating it to fit. */
+static void copy_str(char *dst, size_t len, const char *src) {
+  size_t n = strnlen(src, len - 1);
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+static void note(struct opener *op, const char *msg) {
+  if (op->why[0] == '\0')
+    copy_str(op->why, sizeof(op->why), msg);
+}
+
+/* Removes the last zone of the set, closing what it holds. */
+static void drop_last(struct rapl_zone_set *out) {
+  rapl_zone_close_fds(&out->zones[out->n - 1]);
+  out->n--;
+}
+
+static struct rapl_zone *new_zone(struct opener *op, enum rapl_zone_kind kind,
+                                  const char *instance, uint64_t unit_reg,
+                                  size_t n_counters) {
+  struct rapl_zone *zone = rapl_zone_set_add(op->out);
+  if (zone == NULL) {
+    op->oom = 1;
+    return NULL;
+  }
+  zone->kind = kind;
+  snprintf(zone->instance, sizeof(zone->instance), "%s", instance);
+  zone->joules_per_unit = rapl_msr_zone_unit(op->model, kind, unit_reg);
+  zone->range = MSR_RANGE;
+  if (rapl_zone_alloc_counters(zone, n_counters) < 0) {
+    op->out->n--;
+    op->oom = 1;
+    return NULL;
+  }
+  return zone;
+}
+
+/* A zone with one counter on `cpu`'s device, given its own descriptor. */
+static void add_single(struct opener *op, enum rapl_zone_kind kind,
+                       const char *instance, int cpu, uint64_t reg,
+                       uint64_t unit_reg) {
+  char path[RAPL_PATH_MAX];
+  struct rapl_zone *zone = new_zone(op, kind, instance, unit_reg, 1);
+  if (zone == NULL)
+    return;
+  int fd = open_dev(op->cfg, cpu, path, sizeof(path));
+  if (fd < 0) {
+    char msg[RAPL_PATH_MAX + 128];
+    snprintf(msg, sizeof(msg), "%s %s: cannot reopen %s: %s", instance,
+             rapl_zone_kind_name(kind), path, strerror(-fd));
+    open_log(RAPL_LOG_ERR, "%s", msg);
+    note(op, msg);
+    drop_last(op->out);
+    return;
+  }
+  zone->counters[0].fd = fd;
+  zone->counters[0].offset = reg;
+  snprintf(zone->source, sizeof(zone->source), "%s", path);
+}
+
+/* "/dev/cpu/{0,2,4}/msr" for messages: the template with the CPU list in
+ * braces where %d was. */
+static void describe_cpus(const char *tmpl, const int *cpus, size_t n,
+                          char *out, size_t outlen) {
+  const char *mark = strstr(tmpl, "%d");
+  char list[256];
+  size_t used = 0;
+  list[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    char num[16];
+    int len = snprintf(num, sizeof(num), "%s%d", i ? "," : "", cpus[i]);
+    if (used + (size_t)len + 4 >= sizeof(list)) {
+      memcpy(list + used, ",...", 5);
+      break;
+    }
+    memcpy(list + used, num, (size_t)len + 1);
+    used += (size_t)len;
+  }
+  if (mark == NULL) {
+    snprintf(out, outlen, "%s", tmpl);
+    return;
+  }
+  snprintf(out, outlen, "%.*s{%s}%s", (int)(mark - tmpl), tmpl, list, mark + 2);
+}
+
+/* AMD's core zone: one counter per physical core of the package, each on the
+ * device of an online thread of that core that reads. */
+static void add_per_core(struct opener *op, enum rapl_zone_kind kind,
+                         const char *instance,
+                         const struct rapl_socket *sockets, size_t n_sockets,
+                         uint64_t reg, uint64_t unit_reg) {
+  size_t n_cores = 0;
+  for (size_t s = 0; s < n_sockets; s++)
+    n_cores += sockets[s].n_cores;
+  int *chosen = calloc(n_cores ? n_cores : 1, sizeof(*chosen));
+  if (chosen == NULL) {
+    op->oom = 1;
+    return;
+  }
+  struct rapl_zone *zone = new_zone(op, kind, instance, unit_reg, n_cores);
+  if (zone == NULL) {
+    free(chosen);
+    return;
+  }
+  size_t k = 0;
+  for (size_t s = 0; s < n_sockets; s++) {
+    for (size_t c = 0; c < sockets[s].n_cores; c++, k++) {
+      const struct rapl_core *core = &sockets[s].cores[c];
+      char path[RAPL_PATH_MAX];
+      int last_err = 0, last_cpu = -1;
+      for (size_t t = 0; t < core->n_cpus; t++) {
+        uint64_t v;
+        int fd = open_dev(op->cfg, core->cpus[t], path, sizeof(path));
+        int r = fd < 0 ? fd : read_reg(fd, reg, &v);
+        if (r == 0) {
+          zone->counters[k].fd = fd;
+          zone->counters[k].offset = reg;
+          chosen[k] = core->cpus[t];
+          break;
+        }
+        if (fd >= 0)
+          close(fd);
+        last_err = -r;
+        last_cpu = core->cpus[t];
+      }
+      if (zone->counters[k].fd < 0) {
+        char msg[RAPL_PATH_MAX + 192];
+        snprintf(msg, sizeof(msg),
+                 "%s %s: no readable MSR device for physical core %d (cpu %d: "
+                 "%s); the zone is left out",
+                 instance, rapl_zone_kind_name(kind), core->core_id, last_cpu,
+                 strerror(last_err));
+        open_log(RAPL_LOG_ERR, "%s", msg);
+        note(op, msg);
+        drop_last(op->out);
+        free(chosen);
+        return;
+      }
+    }
+  }
+  describe_cpus(op->cfg->msr_device_path, chosen, n_cores, zone->source,
+                sizeof(zone->source));
+  free(chosen);
+}
+
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return x < y ? -1 : (x > y);
+}
+
+/* Finds the socket's first online CPU whose device opens and whose unit
+ * register reads; returns its descriptor (and cpu, unit value), or -1. */
+static int choose_cpu(struct opener *op, const char *instance, const int *cpus,
+                      size_t n, int *cpu_out, uint64_t *unit_out) {
+  char path[RAPL_PATH_MAX];
+  char first_path[RAPL_PATH_MAX] = "";
+  int first_err = 0, first_cpu = -1;
+
+  for (size_t i = 0; i < n; i++) {
+    int fd = open_dev(op->cfg, cpus[i], path, sizeof(path));
+    int r = fd < 0 ? fd : read_reg(fd, op->layout->unit, unit_out);
+    if (r == 0) {
+      if (i > 0)
+        open_log(RAPL_LOG_WARNING,
+                 "cpu %d device %s failed (%s), using cpu %d for %s", first_cpu,
+                 first_path, strerror(first_err), cpus[i], instance);
+      *cpu_out = cpus[i];
+      return fd;
+    }
+    if (fd >= 0)
+      close(fd);
+    if (i == 0) {
+      first_err = -r;
+      first_cpu = cpus[i];
+      snprintf(first_path, sizeof(first_path), "%s", path);
+    }
+  }
+  char msg[RAPL_PATH_MAX + 256];
+  if (first_err == EIO)
+    snprintf(msg, sizeof(msg),
+             "%s: the RAPL unit register 0x%llx does not read on any online "
+             "CPU (cpu %d %s: %s); this CPU or hypervisor does not expose "
+             "RAPL through MSRs",
+             instance, (unsigned long long)op->layout->unit, first_cpu,
+             first_path, strerror(first_err));
+  else
+    snprintf(msg, sizeof(msg),
+             "%s: no online CPU's MSR device is readable (cpu %d %s: %s%s)",
+             instance, first_cpu, first_path, strerror(first_err),
+             hint_for(first_err));
+  open_log(RAPL_LOG_ERR, "%s", msg);
+  note(op, msg);
+  return -1;
+}
+
+/* Whether `reg` exists: it reads on the chosen device and is not zero. */
+static int reg_present(int fd, uint64_t reg) {
+  uint64_t v;
+  return read_reg(fd, reg, &v) == 0 && (v & MSR_MASK) != 0;
+}
+
+static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
+                    char *why, size_t whylen) {
+  static const enum rapl_zone_kind socket_kinds[] = {
+      RAPL_ZONE_PACKAGE, RAPL_ZONE_CORE, RAPL_ZONE_UNCORE, RAPL_ZONE_DRAM};
+  struct rapl_cpu_model model;
+  struct rapl_msr_layout layout;
+  struct rapl_topology topo;
+  struct opener op;
+  char err[512];
+  const size_t n0 = out->n;
+  int psys_done = 0;
+
+  if (!rapl_msr_template_valid(cfg->msr_device_path, err, sizeof(err)) ||
+      rapl_cpu_model_read(cfg->procfs_path, &model, err, sizeof(err)) < 0 ||
+      rapl_msr_layout_for(&model, &layout, err, sizeof(err)) < 0 ||
+      rapl_topology_read(cfg->sysfs_path, &topo, err, sizeof(err)) < 0) {
+    snprintf(why, whylen, "%s", err);
+    return -1;
+  }
+  memset(&op, 0, sizeof(op));
+  op.cfg = cfg;
+  op.model = &model;
+  op.layout = &layout;
+  op.out = out;
+
+  int *cpus = malloc(topo.n_online * sizeof(*cpus));
+  if (cpus == NULL) {
+    rapl_topology_free(&topo);
+    snprintf(why, whylen, "out of memory");
+    return -1;
+  }
+  const int with_die = !layout.per_package && rapl_topology_max_dies(&topo) > 1;
+  open_log_begin();
+
+  for (size_t s = 0; s < topo.n_sockets && !op.oom;) {
+    /* A group: one socket, or for per-package layouts all dies of one
+     * package. */
+    size_t e = s + 1;
+    if (layout.per_package)
+      while (e < topo.n_sockets &&
+             topo.sockets[e].package == topo.sockets[s].package)
+        e++;
+    size_t n = 0;
+    for (size_t i = s; i < e; i++) {
+      memcpy(cpus + n, topo.sockets[i].cpus,
+             topo.sockets[i].n_cpus * sizeof(*cpus));
+      n += topo.sockets[i].n_cpus;
+    }
+    qsort(cpus, n, sizeof(*cpus), cmp_int);
+
+    char instance[RAPL_INSTANCE_MAX];
+    if (with_die)
+      snprintf(instance, sizeof(instance), "package-%d-die-%d",
+               topo.sockets[s].package, topo.sockets[s].die);
+    else
+      snprintf(instance, sizeof(instance), "package-%d",
+               topo.sockets[s].package);
+
+    int cpu;
+    uint64_t unit;
+    int fd = choose_cpu(&op, instance, cpus, n, &cpu, &unit);
+    if (fd >= 0) {
+      for (size_t k = 0;
+           k < sizeof(socket_kinds) / sizeof(socket_kinds[0]) && !op.oom; k++) {
+        enum rapl_zone_kind kind = socket_kinds[k];
+        uint64_t reg = layout.reg[kind];
+        if (!(cfg->zone_mask & RAPL_ZONE_MASK(kind)) || reg == 0 ||
+            !reg_present(fd, reg))
+          continue;
+        if (layout.per_core[kind])
+          add_per_core(&op, kind, instance, &topo.sockets[s], e - s, reg, unit);
+        else
+          add_single(&op, kind, instance, cpu, reg, unit);
+      }
+      /* The platform counter exists once; read it through the first
+       * socket's CPU. */
+      uint64_t reg = layout.reg[RAPL_ZONE_PSYS];
+      if (!psys_done && !op.oom &&
+          (cfg->zone_mask & RAPL_ZONE_MASK(RAPL_ZONE_PSYS)) && reg != 0 &&
+          reg_present(fd, reg))
+        add_single(&op, RAPL_ZONE_PSYS, "platform", cpu, reg, unit);
+      psys_done = 1;
+      close(fd);
+    }
+    s = e;
+  }
+  open_log_end();
+  free(cpus);
+  rapl_topology_free(&topo);
+
+  if (op.oom) {
+    while (out->n > n0)
+      drop_last(out);
+    snprintf(why, whylen, "out of memory");
+    return -1;
+  }
+  if (out->n == n0) {
+    if (op.why[0])
+      snprintf(why, whylen, "%s", op.why);
+    else
+      snprintf(why, whylen,
+               "no RAPL energy register of the configured zones reads "
+               "through %s (%s family %u model 0x%x)",
+               cfg->msr_device_path, model.vendor_id, model.family,
+               model.model);
+    return -1;
+  }
+  return (int)(out->n - n0);
+}
+
+static int msr_read(const struct rapl_zone *zone, uint64_t *raw) {
+  for (size_t i = 0; i < zone->n_counters; i++) {
+    uint64_t v;
+    int r = read_reg(zone->counters[i].fd, zone->counters[i].offset, &v);
+    if (r < 0)
+      return r;
+    raw[i] = v & MSR_MASK;
+  }
+  return 0;
+}
+
+static void msr_close(struct rapl_zone *zone) { rapl_zone_close_fds(zone); }
+
+const struct rapl_backend rapl_backend_msr = {
+    .name = "msr",
+    .probe = msr_probe,
+    .open = msr_open,
+    .read = msr_read,
+    .close = msr_close,
+};

@@ -1,0 +1,941 @@
+/* The MSR backend on fixture devices: sparse regular files for Intel (its
+ * registers are at least 8 apart, so each value sits at offset = index), and
+ * the FUSE simulator t/sim/raplsim for AMD, whose registers are consecutive,
+ * and for faults a regular file cannot show (ENXIO, ENODEV). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "backend.h"
+#include "capability.h"
+#include "msr_model.h"
+#include "rapl_config.h"
+#include "rapl_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/capability.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct rapl_backend *const B = &rapl_backend_msr;
+
+/* ------------------------------------------------------------- helpers */
+
+static char tmp[256];    /* per-test scratch directory */
+static char logs[16384]; /* rapl_log messages of the current test */
+static struct rapl_config cfg;
+static struct rapl_zone_set set;
+static char why[1024];
+
+static void capture(int level, const char *message, void *ud) {
+  (void)ud;
+  size_t used = strlen(logs);
+  snprintf(logs + used, sizeof(logs) - used, "[%d] %s\n", level, message);
+}
+
+static const char *dir_of(const char *var) {
+  const char *d = getenv(var);
+  return d && *d ? d : ".";
+}
+
+static const char *topology(const char *name) {
+  static char path[1024];
+  snprintf(path, sizeof(path), "%s/t/data/topology/%s",
+           dir_of("abs_top_srcdir"), name);
+  return path;
+}
+
+static const char *cpuinfo(const char *name) {
+  static char path[1024];
+  snprintf(path, sizeof(path), "%s/t/data/msr/%s", dir_of("abs_top_srcdir"),
+           name);
+  return path;
+}
+
+static void mkdirs(const char *path) {
+  char buf[1024];
+  snprintf(buf, sizeof(buf), "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p == '/') {
+      *p = '\0';
+      mkdir(buf, 0755);
+      *p = '/';
+    }
+  }
+  mkdir(buf, 0755);
+}
+
+static void write_file(const char *path, const char *text) {
+  char dir[1024];
+  snprintf(dir, sizeof(dir), "%s", path);
+  *strrchr(dir, '/') = '\0';
+  mkdirs(dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  assert_int_equal(fclose(f), 0);
+}
+
+struct reg {
+  uint64_t index, value;
+};
+
+#define UNIT_ESU14 UINT64_C(0x000A0E03)
+#define UNIT_ESU16 UINT64_C(0x000A1003)
+
+static void dev_path(int cpu, char *out, size_t len) {
+  snprintf(out, len, "%s/dev/cpu/%d/msr", tmp, cpu);
+}
+
+/* A fixture device: a sparse file with each value at offset = index. Reads
+ * past its end are short (the backend's EIO), holes read 0. */
+static void make_dev(int cpu, const struct reg *regs, size_t n) {
+  char path[512], dir[512];
+  dev_path(cpu, path, sizeof(path));
+  snprintf(dir, sizeof(dir), "%s/dev/cpu/%d", tmp, cpu);
+  mkdirs(dir);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_true(fd >= 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(pwrite(fd, &regs[i].value, 8, (off_t)regs[i].index), 8);
+  close(fd);
+}
+
+static void set_reg(int cpu, uint64_t index, uint64_t value) {
+  char path[512];
+  dev_path(cpu, path, sizeof(path));
+  int fd = open(path, O_WRONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(pwrite(fd, &value, 8, (off_t)index), 8);
+  close(fd);
+}
+
+/* Intel devices for cpus [0, ncpus): unit ESU 14, package and PP0 counters
+ * that name the CPU, DRAM present but zero, PP1 and PSYS past the end of the
+ * file (EIO). */
+static void make_intel_devs(int ncpus) {
+  for (int cpu = 0; cpu < ncpus; cpu++) {
+    struct reg regs[] = {
+        {0x606, UNIT_ESU14},
+        {0x611, UINT64_C(0xABCD000000001000) + (uint64_t)cpu},
+        {0x619, 0},
+        {0x639, UINT64_C(0x2000) + (uint64_t)cpu},
+    };
+    make_dev(cpu, regs, sizeof(regs) / sizeof(regs[0]));
+  }
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(tmp, sizeof(tmp), "/tmp/test_msr.XXXXXX");
+  if (mkdtemp(tmp) == NULL)
+    return -1;
+  logs[0] = '\0';
+  why[0] = '\0';
+  rapl_log_set_sink(capture, NULL);
+  memset(&set, 0, sizeof(set));
+  rapl_config_defaults(&cfg);
+  cfg.msr_enabled = true;
+  snprintf(cfg.msr_device_path, sizeof(cfg.msr_device_path),
+           "%s/dev/cpu/%%d/msr", tmp);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  rapl_zone_set_clear(&set, B->close);
+  rapl_log_set_sink(NULL, NULL);
+  nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return 0;
+}
+
+static void use(const char *topo, const char *cpu) {
+  snprintf(cfg.sysfs_path, sizeof(cfg.sysfs_path), "%s", topology(topo));
+  snprintf(cfg.procfs_path, sizeof(cfg.procfs_path), "%s", cpuinfo(cpu));
+}
+
+static int open_zones(void) {
+  why[0] = '\0';
+  int n = B->open(&cfg, &set, why, sizeof(why));
+  if (n < 0)
+    assert_int_equal(set.n, 0);
+  else
+    assert_int_equal((size_t)n, set.n);
+  return n;
+}
+
+static void close_zones(void) { rapl_zone_set_clear(&set, B->close); }
+
+static const struct rapl_zone *find(const char *instance,
+                                    enum rapl_zone_kind kind) {
+  for (size_t i = 0; i < set.n; i++)
+    if (set.zones[i].kind == kind && !strcmp(set.zones[i].instance, instance))
+      return &set.zones[i];
+  return NULL;
+}
+
+static size_t count_kind(enum rapl_zone_kind kind) {
+  size_t n = 0;
+  for (size_t i = 0; i < set.n; i++)
+    n += set.zones[i].kind == kind;
+  return n;
+}
+
+/* The zone reads from the device of `cpu`. */
+static void assert_source_cpu(const struct rapl_zone *z, int cpu) {
+  char path[512];
+  dev_path(cpu, path, sizeof(path));
+  assert_non_null(z);
+  assert_string_equal(z->source, path);
+}
+
+static bool fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+/* ------------------------------------------------ template and probe */
+
+static void test_template_validation(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "/dev/cpu/%s/msr",    "/dev/cpu/%n/msr",  "/dev/cpu/%%d/msr",
+      "/dev/cpu/%d/%d/msr", "dev/cpu/%d/msr",   "",
+      "/dev/cpu/msr",       "/dev/cpu/%d/msr%", "/dev/cpu/%5d/msr",
+      "/dev/cpu/%ld/msr",   "/dev/cpu/%x/msr",  "/dev/%d%%/msr",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char err[256] = "";
+    if (rapl_msr_template_valid(bad[i], err, sizeof(err)))
+      fail_msg("template \"%s\" accepted", bad[i]);
+    assert_non_null(strstr(err, "MSRDevicePath"));
+    /* probe and open refuse it too, with the same reason */
+    use("two-socket", "intel-adl");
+    snprintf(cfg.msr_device_path, sizeof(cfg.msr_device_path), "%s", bad[i]);
+    assert_int_equal(B->probe(&cfg, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "MSRDevicePath"));
+    assert_int_equal(open_zones(), -1);
+    assert_non_null(strstr(why, "MSRDevicePath"));
+  }
+  char err[256];
+  assert_true(rapl_msr_template_valid("/dev/cpu/%d/msr", err, sizeof(err)));
+
+  char out[64];
+  assert_int_equal(
+      rapl_msr_template_expand("/dev/cpu/%d/msr", 4095, out, sizeof(out)), 0);
+  assert_string_equal(out, "/dev/cpu/4095/msr");
+  assert_int_equal(
+      rapl_msr_template_expand("/x/%d", 2147483647, out, sizeof(out)), 0);
+  assert_string_equal(out, "/x/2147483647");
+  /* too small a buffer is an error, never a truncated path */
+  assert_int_equal(rapl_msr_template_expand("/dev/cpu/%d/msr", 4095, out, 17),
+                   -1);
+}
+
+/* A CPU number with four digits, end to end: online list, topology and the
+ * expanded device path. */
+static void test_big_cpu_number(void **state) {
+  (void)state;
+  char path[512];
+  snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/online", tmp);
+  write_file(path, "4095\n");
+  snprintf(path, sizeof(path),
+           "%s/sys/devices/system/cpu/cpu4095/topology/physical_package_id",
+           tmp);
+  write_file(path, "3\n");
+  snprintf(path, sizeof(path),
+           "%s/sys/devices/system/cpu/cpu4095/topology/core_id", tmp);
+  write_file(path, "17\n");
+  snprintf(cfg.sysfs_path, sizeof(cfg.sysfs_path), "%s/sys", tmp);
+  snprintf(cfg.procfs_path, sizeof(cfg.procfs_path), "%s",
+           cpuinfo("intel-adl"));
+
+  assert_int_equal(B->probe(&cfg, why, sizeof(why)), -1);
+  assert_non_null(strstr(why, "/dev/cpu/4095/msr"));
+
+  struct reg regs[] = {{0x606, UNIT_ESU14}, {0x611, 77}};
+  make_dev(4095, regs, 2);
+  assert_int_equal(B->probe(&cfg, why, sizeof(why)), 0);
+  assert_int_equal(open_zones(), 1);
+  assert_string_equal(set.zones[0].instance, "package-3");
+  assert_source_cpu(&set.zones[0], 4095);
+}
+
+static void test_probe_missing_module(void **state) {
+  (void)state;
+  use("two-socket", "intel-adl");
+  /* no device at all: the msr module is not loaded */
+  assert_int_equal(B->probe(&cfg, why, sizeof(why)), -1);
+  assert_non_null(strstr(why, "modprobe msr"));
+  assert_non_null(strstr(why, "msr kernel module"));
+  /* open says so too */
+  assert_int_equal(open_zones(), -1);
+  assert_non_null(strstr(why, "modprobe msr"));
+  assert_non_null(strstr(why, "package-0"));
+
+  make_intel_devs(1);
+  assert_int_equal(B->probe(&cfg, why, sizeof(why)), 0);
+
+  /* the first online CPU is the one checked: cpu 1 in "holes" */
+  use("holes", "intel-adl");
+  assert_int_equal(B->probe(&cfg, why, sizeof(why)), -1);
+  assert_non_null(strstr(why, "/dev/cpu/1/msr"));
+  assert_non_null(strstr(why, "modprobe msr"));
+}
+
+/* Runs probe in a child whose effective set lacks CAP_SYS_RAWIO; returns
+ * probe's result and message through a pipe. */
+static void test_probe_missing_capability(void **state) {
+  (void)state;
+  use("two-socket", "intel-adl");
+  make_intel_devs(8);
+  char err[128];
+  if (rapl_cap_effective(RAPL_CAP_SYS_RAWIO, err, sizeof(err)) != 1)
+    skip(); /* the check below needs a process that has it to drop */
+  assert_int_equal(B->probe(&cfg, why, sizeof(why)), 0);
+
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    char msg[1100];
+    close(fds[0]);
+    if (syscall(SYS_capget, &h, d) != 0)
+      _exit(10);
+    d[0].effective &= ~(1u << RAPL_CAP_SYS_RAWIO);
+    if (syscall(SYS_capset, &h, d) != 0)
+      _exit(11);
+    if (rapl_cap_effective(RAPL_CAP_SYS_RAWIO, msg, sizeof(msg)) != 0)
+      _exit(12);
+    int rc = B->probe(&cfg, why, sizeof(why));
+    /* the device itself now refuses a real open; the fixture file does
+     * not, so only probe's answer is checked */
+    snprintf(msg, sizeof(msg), "%d %s", rc, why);
+    if (write(fds[1], msg, strlen(msg)) < 0)
+      _exit(13);
+    _exit(0);
+  }
+  close(fds[1]);
+  char msg[1100] = "";
+  ssize_t n = read(fds[0], msg, sizeof(msg) - 1);
+  close(fds[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_true(n > 0);
+  msg[n] = '\0';
+  assert_true(strncmp(msg, "-1 ", 3) == 0);
+  assert_non_null(strstr(msg, "CAP_SYS_RAWIO"));
+  assert_null(strstr(msg, "Operation not permitted"));
+}
+
+/* ------------------------------------------------ Intel discovery */
+
+static void test_intel_two_sockets(void **state) {
+  (void)state;
+  use("two-socket", "intel-adl");
+  make_intel_devs(8);
+  assert_int_equal(open_zones(), 4);
+  /* one zone per socket and kind, never per thread */
+  assert_int_equal(count_kind(RAPL_ZONE_PACKAGE), 2);
+  assert_int_equal(count_kind(RAPL_ZONE_CORE), 2);
+  /* PP1 and PSYS read EIO, DRAM reads 0: not present */
+  assert_int_equal(count_kind(RAPL_ZONE_UNCORE), 0);
+  assert_int_equal(count_kind(RAPL_ZONE_PSYS), 0);
+  assert_int_equal(count_kind(RAPL_ZONE_DRAM), 0);
+
+  const struct rapl_zone *p0 = find("package-0", RAPL_ZONE_PACKAGE);
+  const struct rapl_zone *p1 = find("package-1", RAPL_ZONE_PACKAGE);
+  const struct rapl_zone *c0 = find("package-0", RAPL_ZONE_CORE);
+  const struct rapl_zone *c1 = find("package-1", RAPL_ZONE_CORE);
+  assert_non_null(c0);
+  assert_non_null(c1);
+  /* package 1's first CPU is cpu 2 (siblings and sockets interleave) */
+  assert_source_cpu(p0, 0);
+  assert_source_cpu(p1, 2);
+  assert_source_cpu(c1, 2);
+  for (size_t i = 0; i < set.n; i++) {
+    const struct rapl_zone *z = &set.zones[i];
+    assert_int_equal(z->n_counters, 1);
+    assert_true(z->joules_per_unit == 1.0 / 16384);
+    assert_true(z->range == UINT64_C(1) << 32);
+    assert_true(fd_open(z->counters[0].fd));
+    /* each zone owns its descriptor */
+    for (size_t j = 0; j < i; j++)
+      assert_int_not_equal(z->counters[0].fd, set.zones[j].counters[0].fd);
+  }
+  assert_int_equal(p0->counters[0].offset, 0x611);
+  assert_int_equal(c0->counters[0].offset, 0x639);
+
+  /* reads: one pread each, low 32 bits */
+  uint64_t raw[1];
+  assert_int_equal(B->read(p0, raw), 0);
+  assert_int_equal(raw[0], 0x1000);
+  assert_int_equal(B->read(p1, raw), 0);
+  assert_int_equal(raw[0], 0x1002);
+  assert_int_equal(B->read(c1, raw), 0);
+  assert_int_equal(raw[0], 0x2002);
+  set_reg(0, 0x611, UINT64_C(0xFFFFFFFF00000005));
+  assert_int_equal(B->read(p0, raw), 0);
+  assert_int_equal(raw[0], 5);
+  set_reg(0, 0x611, UINT64_C(0x00000001FFFFFFFF));
+  assert_int_equal(B->read(p0, raw), 0);
+  assert_int_equal(raw[0], 0xFFFFFFFF);
+
+  /* close releases the descriptors */
+  int fd = p0->counters[0].fd;
+  B->close(&set.zones[p0 - set.zones]);
+  assert_false(fd_open(fd));
+  assert_int_equal(set.zones[p0 - set.zones].n_counters, 0);
+  /* nothing worth an operator's attention happened */
+  assert_string_equal(logs, "");
+}
+
+static void test_intel_zone_mask(void **state) {
+  (void)state;
+  use("two-socket", "intel-adl");
+  make_intel_devs(8);
+  cfg.zone_mask = RAPL_ZONE_MASK(RAPL_ZONE_CORE);
+  assert_int_equal(open_zones(), 2);
+  assert_int_equal(count_kind(RAPL_ZONE_CORE), 2);
+  close_zones();
+  /* only absent zones asked for: an error that says so */
+  cfg.zone_mask =
+      RAPL_ZONE_MASK(RAPL_ZONE_DRAM) | RAPL_ZONE_MASK(RAPL_ZONE_UNCORE);
+  assert_int_equal(open_zones(), -1);
+  assert_non_null(strstr(why, "no RAPL energy register"));
+}
+
+/* Absent registers (EIO) and zero registers are skipped, present ones kept,
+ * all through one device. */
+static void test_intel_absent_and_zero(void **state) {
+  (void)state;
+  use("no-die", "intel-adl");
+  for (int cpu = 0; cpu < 2; cpu++) {
+    struct reg regs[] = {
+        {0x606, UNIT_ESU14}, {0x611, 0},           /* package reads 0 */
+        {0x619, 0x42},       {0x641, 0x100000000}, /* uncore: low bits 0 */
+        {0x64D, 0x99},                             /* PP0 is a hole: 0 */
+    };
+    make_dev(cpu, regs, sizeof(regs) / sizeof(regs[0]));
+  }
+  assert_int_equal(open_zones(), 2);
+  assert_non_null(find("package-0", RAPL_ZONE_DRAM));
+  const struct rapl_zone *psys = find("platform", RAPL_ZONE_PSYS);
+  assert_non_null(psys);
+  assert_int_equal(psys->counters[0].offset, 0x64D);
+  assert_true(psys->joules_per_unit == 1.0 / 16384);
+  assert_null(find("package-0", RAPL_ZONE_PACKAGE));
+
+  /* nothing readable at all but the unit */
+  close_zones();
+  struct reg unit_only[] = {{0x606, UNIT_ESU14}};
+  make_dev(0, unit_only, 1);
+  make_dev(1, unit_only, 1);
+  assert_int_equal(open_zones(), -1);
+  assert_non_null(strstr(why, "no RAPL energy register"));
+  assert_non_null(strstr(why, "GenuineIntel"));
+
+  /* the unit register itself absent (a VM): says RAPL is not exposed */
+  struct reg none[] = {{0x600, 1}};
+  make_dev(0, none, 1);
+  make_dev(1, none, 1);
+  assert_int_equal(open_zones(), -1);
+  assert_non_null(strstr(why, "0x606"));
+  assert_non_null(strstr(why, "does not expose RAPL"));
+}
+
+static void test_intel_quirk_dram(void **state) {
+  (void)state;
+  use("no-die", "intel-skx");
+  for (int cpu = 0; cpu < 2; cpu++) {
+    struct reg regs[] = {
+        {0x606, UNIT_ESU16}, {0x611, 1}, {0x619, 2}, {0x639, 3}, {0x64D, 4}};
+    make_dev(cpu, regs, 5);
+  }
+  assert_int_equal(open_zones(), 4);
+  assert_true(find("package-0", RAPL_ZONE_DRAM)->joules_per_unit == 15.3e-6);
+  assert_true(find("package-0", RAPL_ZONE_PACKAGE)->joules_per_unit ==
+              1.0 / 65536);
+  assert_true(find("package-0", RAPL_ZONE_CORE)->joules_per_unit ==
+              1.0 / 65536);
+  assert_true(find("platform", RAPL_ZONE_PSYS)->joules_per_unit == 1.0 / 65536);
+}
+
+/* PSYS: 1 J units on Sapphire Rapids, and one zone for the platform, read
+ * through the first socket's CPU, not one per socket. */
+static void test_intel_psys_once(void **state) {
+  (void)state;
+  use("two-socket", "intel-spr");
+  for (int cpu = 0; cpu < 8; cpu++) {
+    struct reg regs[] = {{0x606, UNIT_ESU14}, {0x611, 1}, {0x64D, 5}};
+    make_dev(cpu, regs, 3);
+  }
+  assert_int_equal(open_zones(), 3);
+  assert_int_equal(count_kind(RAPL_ZONE_PSYS), 1);
+  const struct rapl_zone *psys = find("platform", RAPL_ZONE_PSYS);
+  assert_non_null(psys);
+  assert_true(psys->joules_per_unit == 1.0);
+  assert_source_cpu(psys, 0);
+  assert_true(find("package-1", RAPL_ZONE_PACKAGE)->joules_per_unit ==
+              1.0 / 16384);
+  uint64_t raw;
+  assert_int_equal(B->read(psys, &raw), 0);
+  assert_int_equal(raw, 5);
+
+  /* not asked for: left out */
+  close_zones();
+  cfg.zone_mask = RAPL_ZONE_MASK(RAPL_ZONE_PACKAGE);
+  assert_int_equal(open_zones(), 2);
+  assert_int_equal(count_kind(RAPL_ZONE_PSYS), 0);
+}
+
+static void test_intel_multi_die(void **state) {
+  (void)state;
+  use("multi-die", "intel-adl");
+  make_intel_devs(8);
+  assert_int_equal(open_zones(), 8);
+  static const char *const names[] = {"package-0-die-0", "package-0-die-1",
+                                      "package-1-die-0", "package-1-die-1"};
+  for (int i = 0; i < 4; i++) {
+    const struct rapl_zone *z = find(names[i], RAPL_ZONE_PACKAGE);
+    assert_source_cpu(z, 2 * i);
+    assert_non_null(find(names[i], RAPL_ZONE_CORE));
+  }
+  assert_null(find("package-0", RAPL_ZONE_PACKAGE));
+}
+
+/* Offline CPUs are never chosen, even with topology files and a device. */
+static void test_intel_online_holes(void **state) {
+  (void)state;
+  use("holes", "intel-adl");
+  make_intel_devs(8);
+  assert_int_equal(open_zones(), 4);
+  assert_source_cpu(find("package-0", RAPL_ZONE_PACKAGE), 1);
+  assert_source_cpu(find("package-1", RAPL_ZONE_PACKAGE), 5);
+}
+
+/* The first CPU's device fails: the next online CPU of the same socket is
+ * used, and the operator is told. */
+static void test_intel_failover(void **state) {
+  (void)state;
+  use("two-socket", "intel-adl");
+  make_intel_devs(8);
+  char path[512];
+  dev_path(0, path, sizeof(path));
+  assert_int_equal(unlink(path), 0); /* cpu 0: no device */
+  make_dev(2, NULL, 0);              /* cpu 2: unit register reads EIO */
+  assert_int_equal(open_zones(), 4);
+  assert_source_cpu(find("package-0", RAPL_ZONE_PACKAGE), 1);
+  assert_source_cpu(find("package-0", RAPL_ZONE_CORE), 1);
+  assert_source_cpu(find("package-1", RAPL_ZONE_PACKAGE), 3);
+  uint64_t raw;
+  assert_int_equal(B->read(find("package-1", RAPL_ZONE_PACKAGE), &raw), 0);
+  assert_int_equal(raw, 0x1003);
+  assert_non_null(strstr(logs, "cpu 0 device "));
+  assert_non_null(strstr(logs, "/dev/cpu/0/msr failed (No such file or "
+                               "directory), using cpu 1 for package-0"));
+  assert_non_null(strstr(logs, "/dev/cpu/2/msr failed (Input/output error), "
+                               "using cpu 3 for package-1"));
+
+  /* the reader reopens as often as it reads while a zone is lost: the same
+   * fault is not logged again by the next open */
+  close_zones();
+  logs[0] = '\0';
+  assert_int_equal(open_zones(), 4);
+  assert_source_cpu(find("package-0", RAPL_ZONE_PACKAGE), 1);
+  assert_string_equal(logs, "");
+
+  /* a socket with no working device is left out, the others stay */
+  close_zones();
+  logs[0] = '\0';
+  for (int cpu = 0; cpu < 8; cpu++) {
+    if (cpu == 0 || cpu == 1 || cpu == 4 || cpu == 5) {
+      dev_path(cpu, path, sizeof(path));
+      unlink(path);
+    }
+  }
+  assert_int_equal(open_zones(), 2);
+  assert_null(find("package-0", RAPL_ZONE_PACKAGE));
+  assert_source_cpu(find("package-1", RAPL_ZONE_PACKAGE), 3);
+  assert_non_null(strstr(logs, "package-0: no online CPU's MSR device"));
+  close_zones();
+  logs[0] = '\0';
+  assert_int_equal(open_zones(), 2);
+  assert_string_equal(logs, "");
+
+  /* back after a restore: cpu 0 again */
+  close_zones();
+  make_intel_devs(8);
+  assert_int_equal(open_zones(), 4);
+  assert_source_cpu(find("package-0", RAPL_ZONE_PACKAGE), 0);
+}
+
+static void test_unsupported_cpu(void **state) {
+  (void)state;
+  make_intel_devs(8);
+  use("two-socket", "via");
+  assert_int_equal(open_zones(), -1);
+  assert_non_null(strstr(why, "CentaurHauls"));
+  use("two-socket", "amd-fam16");
+  assert_int_equal(open_zones(), -1);
+  assert_non_null(strstr(why, "family 22"));
+  use("two-socket", "missing");
+  assert_int_equal(open_zones(), -1);
+  assert_non_null(strstr(why, "cpuinfo"));
+  use("bad-online", "intel-adl");
+  assert_int_equal(open_zones(), -1);
+  assert_non_null(strstr(why, "online"));
+}
+
+static void test_read_errors(void **state) {
+  (void)state;
+  use("no-die", "intel-adl");
+  make_intel_devs(2);
+  assert_int_equal(open_zones(), 2);
+  struct rapl_zone *z = &set.zones[0];
+  uint64_t raw;
+  /* a register past the end reads short: EIO, never a value */
+  uint64_t saved = z->counters[0].offset;
+  z->counters[0].offset = 0x10000;
+  raw = 12345;
+  assert_int_equal(B->read(z, &raw), -EIO);
+  z->counters[0].offset = saved;
+  int fd = z->counters[0].fd;
+  z->counters[0].fd = 1000; /* not open */
+  assert_int_equal(B->read(z, &raw), -EBADF);
+  z->counters[0].fd = fd;
+  assert_int_equal(B->read(z, &raw), 0);
+}
+
+/* ------------------------------------------------ the simulator */
+
+static char mnt[300];
+static pid_t sim_pid = -1;
+
+static const char *sim_binary(void) {
+  static char path[1024];
+  snprintf(path, sizeof(path), "%s/t/sim/raplsim", dir_of("abs_top_builddir"));
+  return path;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Mounts the simulator on tmp/mnt with a spec; skips the test when it
+ * cannot run here (no binary, no /dev/fuse). */
+static void sim_start(const char *spec) {
+  char spec_path[512], probe[600];
+  if (access(sim_binary(), X_OK) != 0 || access("/dev/fuse", R_OK | W_OK)) {
+    print_message("raplsim or /dev/fuse unavailable (%s): skipped\n",
+                  sim_binary());
+    skip();
+  }
+  snprintf(spec_path, sizeof(spec_path), "%s/spec", tmp);
+  write_file(spec_path, spec);
+  snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
+  mkdirs(mnt);
+  sim_pid = fork();
+  assert_true(sim_pid >= 0);
+  if (sim_pid == 0) {
+    execl(sim_binary(), "raplsim", "-f", spec_path, mnt, (char *)NULL);
+    _exit(127);
+  }
+  snprintf(probe, sizeof(probe), "%s/sys", mnt);
+  for (int i = 0; i < 500 && access(probe, F_OK) != 0; i++) {
+    int status;
+    if (waitpid(sim_pid, &status, WNOHANG) == sim_pid) {
+      sim_pid = -1;
+      fail_msg("raplsim exited before mounting (status %d)", status);
+    }
+    sleep_ms(10);
+  }
+  assert_int_equal(access(probe, F_OK), 0);
+  snprintf(cfg.sysfs_path, sizeof(cfg.sysfs_path), "%s/sys", mnt);
+  snprintf(cfg.procfs_path, sizeof(cfg.procfs_path), "%s/proc", mnt);
+  snprintf(cfg.msr_device_path, sizeof(cfg.msr_device_path),
+           "%s/dev/cpu/%%d/msr", mnt);
+}
+
+static void sim_ctl(const char *command) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/ctl", mnt);
+  int fd = open(path, O_WRONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, command, strlen(command)),
+                   (ssize_t)strlen(command));
+  close(fd);
+}
+
+static int sim_teardown(void **state) {
+  /* descriptors on the mount go first, then the mount */
+  rapl_zone_set_clear(&set, B->close);
+  if (sim_pid > 0) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execlp("fusermount3", "fusermount3", "-u", "-z", mnt, (char *)NULL);
+      _exit(127);
+    }
+    int status;
+    if (pid > 0)
+      waitpid(pid, &status, 0);
+    for (int i = 0; i < 300; i++) {
+      if (waitpid(sim_pid, &status, WNOHANG) == sim_pid)
+        break;
+      if (i == 299) {
+        kill(sim_pid, SIGKILL);
+        waitpid(sim_pid, &status, 0);
+      }
+      sleep_ms(10);
+    }
+    sim_pid = -1;
+  }
+  return teardown(state);
+}
+
+static const char amd_spec[] = "vendor amd\nfamily 25\nmodel 1\nesu 16\n"
+                               "cpu 0 package 0 core 0\n"
+                               "cpu 1 package 0 core 1\n"
+                               "cpu 2 package 0 core 2\n"
+                               "cpu 3 package 0 core 3\n"
+                               "cpu 4 package 0 core 0\n"
+                               "cpu 5 package 0 core 1\n"
+                               "cpu 6 package 0 core 2\n"
+                               "cpu 7 package 0 core 3\n"
+                               "zone package package 0 watts 55\n"
+                               "zone core package 0 core 0 watts 3\n"
+                               "zone core package 0 core 1 watts 4\n"
+                               "zone core package 0 core 2 watts 5\n"
+                               "zone core package 0 core 3 watts 6\n";
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Average watts of a zone over ~300 ms: the sum of the per-counter deltas,
+ * each modulo the range, as the reader does. */
+static double zone_watts(const struct rapl_zone *z) {
+  uint64_t a[16], b[16];
+  assert_true(z->n_counters <= 16);
+  double t0 = now();
+  assert_int_equal(B->read(z, a), 0);
+  sleep_ms(300);
+  assert_int_equal(B->read(z, b), 0);
+  double t1 = now();
+  uint64_t units = 0;
+  for (size_t i = 0; i < z->n_counters; i++)
+    units += (b[i] - a[i]) % z->range;
+  return (double)units * z->joules_per_unit / (t1 - t0);
+}
+
+static void assert_watts(const struct rapl_zone *z, double want) {
+  assert_non_null(z);
+  double got = zone_watts(z);
+  if (fabs(got - want) > 0.02 * want)
+    fail_msg("%s %s: %.3f W, expected %.3f W", z->instance,
+             rapl_zone_kind_name(z->kind), got, want);
+}
+
+static void test_amd_package_and_cores(void **state) {
+  (void)state;
+  sim_start(amd_spec);
+  assert_int_equal(B->probe(&cfg, why, sizeof(why)), 0);
+  assert_int_equal(open_zones(), 2);
+  const struct rapl_zone *pkg = find("package-0", RAPL_ZONE_PACKAGE);
+  const struct rapl_zone *core = find("package-0", RAPL_ZONE_CORE);
+  assert_non_null(pkg);
+  assert_non_null(core);
+  assert_int_equal(pkg->n_counters, 1);
+  assert_int_equal(pkg->counters[0].offset, 0xC001029B);
+  assert_true(pkg->joules_per_unit == 1.0 / 65536);
+  /* one counter per physical core, not per thread */
+  assert_int_equal(core->n_counters, 4);
+  for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(core->counters[i].offset, 0xC001029A);
+    for (size_t j = 0; j < i; j++)
+      assert_int_not_equal(core->counters[i].fd, core->counters[j].fd);
+  }
+  assert_true(core->joules_per_unit == 1.0 / 65536);
+  char want[600];
+  snprintf(want, sizeof(want), "%s/dev/cpu/{0,1,2,3}/msr", mnt);
+  assert_string_equal(core->source, want);
+  assert_watts(pkg, 55);
+  assert_watts(core, 3 + 4 + 5 + 6);
+  assert_string_equal(logs, "");
+}
+
+/* Two packages of two dies each (die_id is the CCD on newer kernels): the
+ * package counter is per socket, so one package zone per package. */
+static void test_amd_dies_per_package(void **state) {
+  (void)state;
+  sim_start("vendor amd\nfamily 23\nmodel 49\nesu 16\n"
+            "cpu 0 package 0 die 0 core 0\ncpu 1 package 0 die 0 core 1\n"
+            "cpu 2 package 0 die 1 core 2\ncpu 3 package 0 die 1 core 3\n"
+            "cpu 4 package 1 die 2 core 0\ncpu 5 package 1 die 2 core 1\n"
+            "cpu 6 package 1 die 3 core 2\ncpu 7 package 1 die 3 core 3\n"
+            "cpu 8 package 0 die 0 core 0\ncpu 9 package 0 die 0 core 1\n"
+            "cpu 10 package 0 die 1 core 2\ncpu 11 package 0 die 1 core 3\n"
+            "cpu 12 package 1 die 2 core 0\ncpu 13 package 1 die 2 core 1\n"
+            "cpu 14 package 1 die 3 core 2\ncpu 15 package 1 die 3 core 3\n"
+            "zone package package 0 watts 100\n"
+            "zone package package 1 watts 120\n"
+            "zone core package 0 core 0 watts 1\n"
+            "zone core package 0 core 1 watts 2\n"
+            "zone core package 0 core 2 watts 3\n"
+            "zone core package 0 core 3 watts 4\n"
+            "zone core package 1 core 0 watts 5\n"
+            "zone core package 1 core 1 watts 6\n"
+            "zone core package 1 core 2 watts 7\n"
+            "zone core package 1 core 3 watts 8\n");
+  assert_int_equal(open_zones(), 4);
+  assert_int_equal(count_kind(RAPL_ZONE_PACKAGE), 2);
+  const struct rapl_zone *c1 = find("package-1", RAPL_ZONE_CORE);
+  assert_non_null(c1);
+  assert_int_equal(c1->n_counters, 4);
+  char want[600];
+  snprintf(want, sizeof(want), "%s/dev/cpu/{4,5,6,7}/msr", mnt);
+  assert_string_equal(c1->source, want);
+  assert_watts(find("package-0", RAPL_ZONE_PACKAGE), 100);
+  assert_watts(find("package-1", RAPL_ZONE_PACKAGE), 120);
+  assert_watts(find("package-0", RAPL_ZONE_CORE), 10);
+  assert_watts(c1, 26);
+}
+
+/* A device that fails mid-run (ENXIO: CPU gone; ENODEV: module unloaded):
+ * reads return the error, and the next open moves to another CPU of the
+ * package, and for a core to its sibling thread. */
+static void test_amd_failover(void **state) {
+  (void)state;
+  sim_start(amd_spec);
+  assert_int_equal(open_zones(), 2);
+  uint64_t raw[4];
+  sim_ctl("fail dev/cpu/0/msr 6\n");
+  assert_int_equal(B->read(find("package-0", RAPL_ZONE_PACKAGE), raw), -ENXIO);
+  assert_int_equal(B->read(find("package-0", RAPL_ZONE_CORE), raw), -ENXIO);
+  close_zones();
+  assert_int_equal(open_zones(), 2);
+  const struct rapl_zone *pkg = find("package-0", RAPL_ZONE_PACKAGE);
+  const struct rapl_zone *core = find("package-0", RAPL_ZONE_CORE);
+  char want[600];
+  snprintf(want, sizeof(want), "%s/dev/cpu/1/msr", mnt);
+  assert_string_equal(pkg->source, want);
+  snprintf(want, sizeof(want), "%s/dev/cpu/{4,1,2,3}/msr", mnt);
+  assert_string_equal(core->source, want);
+  assert_int_equal(core->n_counters, 4);
+  assert_non_null(strstr(logs, "/dev/cpu/0/msr failed (No such device or "
+                               "address), using cpu 1 for package-0"));
+  assert_watts(pkg, 55);
+  assert_watts(core, 18);
+
+  /* hidden while open: ENODEV on read; reopen skips it (ENOENT) */
+  sim_ctl("hide dev/cpu/1/msr\n");
+  assert_int_equal(B->read(pkg, raw), -ENODEV);
+  close_zones();
+  logs[0] = '\0';
+  assert_int_equal(open_zones(), 2);
+  snprintf(want, sizeof(want), "%s/dev/cpu/2/msr", mnt);
+  assert_string_equal(find("package-0", RAPL_ZONE_PACKAGE)->source, want);
+  snprintf(want, sizeof(want), "%s/dev/cpu/{4,5,2,3}/msr", mnt);
+  assert_string_equal(find("package-0", RAPL_ZONE_CORE)->source, want);
+
+  /* a whole core unreadable: the core zone is left out (a partial sum would
+   * be wrong), the package zone stays */
+  sim_ctl("fail dev/cpu/4/msr 5\n");
+  close_zones();
+  logs[0] = '\0';
+  assert_int_equal(open_zones(), 1);
+  assert_non_null(find("package-0", RAPL_ZONE_PACKAGE));
+  assert_non_null(strstr(logs, "physical core 0"));
+
+  /* all back */
+  sim_ctl("unfail dev/cpu/0/msr\nshow dev/cpu/1/msr\nunfail dev/cpu/4/msr\n");
+  close_zones();
+  assert_int_equal(open_zones(), 2);
+  snprintf(want, sizeof(want), "%s/dev/cpu/0/msr", mnt);
+  assert_string_equal(find("package-0", RAPL_ZONE_PACKAGE)->source, want);
+}
+
+/* The simulator's two-socket Skylake-SP: the MSR backend reports the spec's
+ * watts, with the DRAM quirk applied, and one platform zone. */
+static void test_intel_sim_watts(void **state) {
+  (void)state;
+  sim_start("vendor intel\nfamily 6\nmodel 85\nesu 14\n"
+            "cpu 0 package 0 die 0 core 0\ncpu 1 package 0 die 0 core 1\n"
+            "cpu 2 package 1 die 0 core 0\ncpu 3 package 1 die 0 core 1\n"
+            "cpu 4 package 0 die 0 core 0\ncpu 5 package 0 die 0 core 1\n"
+            "cpu 6 package 1 die 0 core 0\ncpu 7 package 1 die 0 core 1\n"
+            "zone package package 0 watts 45.5\n"
+            "zone core package 0 watts 20\n"
+            "zone dram package 0 watts 7.5 unit_uj 15.3\n"
+            "zone package package 1 watts 61.25\n"
+            "zone core package 1 watts 30\n"
+            "zone dram package 1 watts 9 unit_uj 15.3\n"
+            "zone psys watts 120\n");
+  assert_int_equal(open_zones(), 7);
+  assert_int_equal(count_kind(RAPL_ZONE_PACKAGE), 2);
+  assert_int_equal(count_kind(RAPL_ZONE_PSYS), 1);
+  assert_int_equal(count_kind(RAPL_ZONE_UNCORE), 0); /* EIO */
+  assert_true(find("package-0", RAPL_ZONE_DRAM)->joules_per_unit == 15.3e-6);
+  assert_watts(find("package-0", RAPL_ZONE_PACKAGE), 45.5);
+  assert_watts(find("package-1", RAPL_ZONE_PACKAGE), 61.25);
+  assert_watts(find("package-1", RAPL_ZONE_CORE), 30);
+  assert_watts(find("package-0", RAPL_ZONE_DRAM), 7.5);
+  assert_watts(find("package-1", RAPL_ZONE_DRAM), 9);
+  assert_watts(find("platform", RAPL_ZONE_PSYS), 120);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_template_validation, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_big_cpu_number, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_probe_missing_module, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_probe_missing_capability, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_intel_two_sockets, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_intel_zone_mask, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_intel_absent_and_zero, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_intel_quirk_dram, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_intel_psys_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_intel_multi_die, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_intel_online_holes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_intel_failover, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unsupported_cpu, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_amd_package_and_cores, setup,
+                                      sim_teardown),
+      cmocka_unit_test_setup_teardown(test_amd_dies_per_package, setup,
+                                      sim_teardown),
+      cmocka_unit_test_setup_teardown(test_amd_failover, setup, sim_teardown),
+      cmocka_unit_test_setup_teardown(test_intel_sim_watts, setup,
+                                      sim_teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
