@@ -6,6 +6,7 @@
 
 #include "backend.h"
 #include "collectd_config.h"
+#include "config_watch.h"
 #include "rapl_log.h"
 #include "reader.h"
 
@@ -18,6 +19,8 @@ static struct rapl_config plugin_cfg;
 static bool plugin_cfg_ready;
 static char config_file[RAPL_PATH_MAX];
 static struct rapl_reader *reader;
+static struct rapl_config_watch watch; /* live only when config_file is set */
+static bool watching;
 
 /* One meta data object per backend, made once: the read path allocates
  * nothing of its own (plugin_dispatch_values copies what it keeps). */
@@ -92,8 +95,26 @@ static int rapl_energy_config(oconfig_item_t *ci) {
     rapl_config_defaults(&plugin_cfg);
     plugin_cfg_ready = true;
   }
-  return rapl_collectd_config(ci, &plugin_cfg, config_file,
-                              sizeof(config_file));
+  if (rapl_collectd_config(ci, &plugin_cfg, config_file, sizeof(config_file)) !=
+      0)
+    return -1;
+  if (config_file[0] == '\0')
+    return 0;
+  /* The file comes last: it is the part that can change at run time. A file
+   * that is missing or wrong now fails the configuration, so `collectd -T`
+   * catches a typo before deployment. */
+  char err[RAPL_CONFIG_WATCH_ERRLEN];
+  if (watching)
+    rapl_config_watch_destroy(&watch);
+  watching = false;
+  if (rapl_config_watch_init(&watch, config_file, &plugin_cfg, err,
+                             sizeof(err)) != 0) {
+    ERROR(PLUGIN_NAME ": ConfigFile: %s", err);
+    return -1;
+  }
+  watching = true;
+  plugin_cfg = *rapl_config_watch_current(&watch);
+  return 0;
 }
 
 static int rapl_energy_init(void) {
@@ -121,6 +142,12 @@ static int rapl_energy_read(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 
+  struct rapl_config next;
+  if (watching && rapl_config_watch_poll(&watch, &next) == 1) {
+    plugin_cfg = next;
+    rapl_reader_reconfigure(reader, &next);
+  }
+
   struct read_context ctx = {NULL};
   int n = rapl_reader_read(reader, now, dispatch_sample, &ctx);
   /* The gauges name the backend this read's values came from; a switch
@@ -133,6 +160,9 @@ static int rapl_energy_read(void) {
 static int rapl_energy_shutdown(void) {
   rapl_reader_destroy(reader);
   reader = NULL;
+  if (watching)
+    rapl_config_watch_destroy(&watch);
+  watching = false;
   for (size_t i = 0; i < STATIC_ARRAY_SIZE(backend_meta); i++) {
     meta_data_destroy(backend_meta[i]);
     backend_meta[i] = NULL;
