@@ -174,39 +174,46 @@ e2e_setup() {
   e2e_say "collectd $COLLECTD, plugin dir $E2E_PLUGINDIR, simulator $E2E_SIM, tmp $E2E_TMP"
 }
 
-# e2e_spec NAME: path of a simulator spec, from t/e2e/specs or t/sim/specs.
+# e2e_spec NAME: sets E2E_SPEC to the path of a simulator spec: NAME itself
+# if it is a file, else t/e2e/specs/NAME or t/sim/specs/NAME.
 e2e_spec() {
   local d
-  for d in "$E2E_DIR/specs" "$abs_top_srcdir/t/sim/specs"; do
-    if [ -f "$d/$1" ]; then
-      echo "$d/$1"
+  E2E_SPEC=
+  for d in "" "$E2E_DIR/specs/" "$abs_top_srcdir/t/sim/specs/"; do
+    if [ -f "$d$1" ]; then
+      E2E_SPEC="$d$1"
       return 0
     fi
   done
-  e2e_error "simulator spec $1 not found"
+  e2e_error "simulator spec $1 not found (looked in $E2E_DIR/specs and $abs_top_srcdir/t/sim/specs)"
 }
 
-# e2e_spec_variant NAME LINE...: prints the path of a copy of spec NAME with
-# the given directives appended (for example "powercap off").
-e2e_spec_variant() {
-  local base out
-  base=$(e2e_spec "$1") || exit 99
-  out="$E2E_TMP/${1%.spec}-variant.spec"
-  shift
-  { cat "$base"; printf '%s\n' "# added by t/e2e" "$@"; } >"$out"
-  echo "$out"
-}
-
-# e2e_sim_zones [--only KIND]...: the ZONE=watts arguments of rapl_check.py
-# for the running simulator (from its `sim` file).
+# e2e_sim_zones all|KIND...: sets the array E2E_ZONES to the ZONE=watts
+# arguments of rapl_check.py for the running simulator (its `sim` file): all
+# zones or only those of the given kinds.
 e2e_sim_zones() {
-  "$PYTHON" "$E2E_CHECK" simzones "$E2E_MNT/sim" "$@" ||
-    e2e_error "cannot read the simulator's zones"
+  local out k only=()
+  if [ "$1" != all ]; then
+    for k in "$@"; do only+=(--only "$k"); done
+  fi
+  out=$("$PYTHON" "$E2E_CHECK" simzones "$E2E_MNT/sim" "${only[@]}") ||
+    e2e_error "cannot read the simulator's zones from $E2E_MNT/sim"
+  read -ra E2E_ZONES <<<"$out"
+  [ "${#E2E_ZONES[@]}" -gt 0 ] || e2e_error "the simulator lists no zone"
 }
 
-# e2e_sim_start SPECFILE: mounts the simulator at $E2E_TMP/mnt (E2E_MNT).
+# e2e_sim_start SPEC [DIRECTIVE...]: mounts the simulator at $E2E_TMP/mnt
+# (E2E_MNT) on spec SPEC (see e2e_spec), with the given directives (such as
+# "powercap off") appended to a copy of it.
 e2e_sim_start() {
-  local spec=$1 i
+  local spec i
+  e2e_spec "$1"
+  spec=$E2E_SPEC
+  shift
+  if [ "$#" -gt 0 ]; then
+    spec="$E2E_TMP/$(basename "$spec" .spec)-variant.spec"
+    { cat "$E2E_SPEC"; printf '%s\n' "# added by $E2E_NAME" "$@"; } >"$spec"
+  fi
   E2E_MNT="$E2E_TMP/mnt"
   mkdir -p "$E2E_MNT"
   "$E2E_SIM" -f "$spec" "$E2E_MNT" >"$E2E_TMP/sim.log" 2>&1 &
@@ -220,7 +227,7 @@ e2e_sim_start() {
     cat "$E2E_TMP/sim.log"
     e2e_error "simulator did not mount $E2E_MNT within 5 s (spec $spec)"
   fi
-  e2e_say "simulator up on $E2E_MNT (spec $(basename "$spec"), pid $SIM_PID)"
+  e2e_say "simulator up on $E2E_MNT (spec $(basename "$E2E_SPEC")${1:+ + $*}, pid $SIM_PID)"
 }
 
 e2e_sim_stop() {
@@ -353,6 +360,22 @@ e2e_log_since() {
 
 # e2e_log_since_has MARK REGEX: true when a line after line MARK matches.
 e2e_log_since_has() { e2e_log_since "$@" >/dev/null; }
+
+# e2e_log_repeats MARK: prints the [error]/[warning] messages logged more than
+# once after line MARK (timestamps stripped); nothing when none repeats.
+e2e_log_repeats() {
+  tail -n "+$(($1 + 1))" "$E2E_LOG" | e2e_log_text |
+    grep -E '\[(error|warning)\]' | sed 's/^\[[^]]*\] //' | sort | uniq -cd
+}
+
+# e2e_log_once MARK: true when no [error]/[warning] message repeats after MARK.
+e2e_log_once() {
+  local rep
+  rep=$(e2e_log_repeats "$1")
+  [ -z "$rep" ] && return 0
+  printf '%s\n' "$rep" | sed 's/^/    repeated: /'
+  return 1
+}
 
 # e2e_now: epoch seconds with fraction.
 e2e_now() { date +%s.%N; }

@@ -20,16 +20,16 @@
 . "$(dirname "$0")/lib.sh"
 
 e2e_setup
-e2e_sim_start "$(e2e_spec no-powercap.spec)"
+e2e_sim_start two-socket-intel.spec "powercap off"
 e2e_say "simulator state:"
 sed 's/^/    sim: /' "$E2E_MNT/sim"
 [ -e "$E2E_MNT/dev/cpu/0/msr" ] || e2e_error "simulator serves no $E2E_MNT/dev/cpu/0/msr"
 
-ZONES=(
-  package-0/package=45.5 package-0/core=20 package-0/dram=7.5
-  package-1/package=61.25 package-1/core=30 package-1/dram=9
-  platform/psys=120
-)
+# The simulated watts (two-socket-intel.spec: package 45.5/61.25 W, core
+# 20/30 W, dram 7.5/9 W, psys 120 W), from the simulator.
+e2e_sim_zones all
+ZONES=("${E2E_ZONES[@]}")
+e2e_say "expected zones: ${ZONES[*]}"
 
 msr_conf() { # FILE MSREnabled
   e2e_write_conf "$1" <<EOF
@@ -89,6 +89,7 @@ e2e_say "log after hiding dev/cpu/0/msr:"
 e2e_log_since "$mark" 'rapl|msr' | sed 's/^/    log: /' | head -20
 e2e_assert "a log line names the failing device dev/cpu/0/msr" \
   e2e_log_has '(warning|error|notice)\].*dev/cpu/0/msr'
+e2e_assert "each error/warning about it is logged once" e2e_log_once "$mark"
 
 mark=$(e2e_log_mark)
 for c in "${pkg0_cpus[@]}"; do e2e_ctl "hide dev/cpu/$c/msr"; done
@@ -105,6 +106,8 @@ e2e_assert "a log line says package 0 failed" \
   e2e_log_since_has "$mark" '(warning|error)\].*(package-0|dev/cpu/0/msr)'
 e2e_assert "a log line says package 0 recovered" \
   e2e_log_since_has "$mark" '(recover|resum|again|back)'
+e2e_assert "each error/warning about the outage is logged once, not every interval" \
+  e2e_log_once "$mark"
 # Values never out of bounds, anywhere in the run.
 e2e_check steady --min-power 8 "${ZONES[@]}"
 # Package 0 is withheld while its devices are hidden (one interval of slack

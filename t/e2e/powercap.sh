@@ -16,15 +16,16 @@
 . "$(dirname "$0")/lib.sh"
 
 e2e_setup
-e2e_sim_start "$(e2e_spec two-socket-intel.spec)"
+e2e_sim_start two-socket-intel.spec
 e2e_say "simulator state:"
 sed 's/^/    sim: /' "$E2E_MNT/sim"
 
 # The simulated watts, from the simulator (two-socket-intel.spec: package
 # 45.5/61.25 W, core 20/30 W, dram 7.5/9 W, psys 120 W).
-# shellcheck disable=SC2119
-read -ra ZONES <<<"$(e2e_sim_zones)"
-read -ra FILTERED <<<"$(e2e_sim_zones --only package --only dram)"
+e2e_sim_zones all
+ZONES=("${E2E_ZONES[@]}")
+e2e_sim_zones package dram
+FILTERED=("${E2E_ZONES[@]}")
 e2e_say "expected zones: ${ZONES[*]}"
 [ "${#ZONES[@]}" -eq 7 ] || e2e_error "two-socket-intel.spec should have 7 zones"
 

@@ -16,15 +16,15 @@
 . "$(dirname "$0")/lib.sh"
 
 e2e_setup
-e2e_sim_start "$(e2e_spec two-socket-intel.spec)"
+e2e_sim_start two-socket-intel.spec
 e2e_say "simulator state:"
 sed 's/^/    sim: /' "$E2E_MNT/sim"
 
-ZONES=(
-  package-0/package=45.5 package-0/core=20 package-0/dram=7.5
-  package-1/package=61.25 package-1/core=30 package-1/dram=9
-  platform/psys=120
-)
+# The simulated watts (two-socket-intel.spec: package 45.5/61.25 W, core
+# 20/30 W, dram 7.5/9 W, psys 120 W), from the simulator.
+e2e_sim_zones all
+ZONES=("${E2E_ZONES[@]}")
+e2e_say "expected zones: ${ZONES[*]}"
 
 YAML="$E2E_TMP/rapl_energy.yaml"
 yaml() { # force
