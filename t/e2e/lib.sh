@@ -334,6 +334,15 @@ e2e_collectd_run() {
   return 0
 }
 
+# e2e_collectd_test CONF: runs `collectd -T -C CONF` (config, init, one read,
+# exit); sets E2E_RC to its exit status (124: it hung for 30 s).
+e2e_collectd_test() {
+  E2E_RC=0
+  : >"$E2E_LOG"
+  timeout 30 "$COLLECTD" -T -C "$1" >>"$E2E_TMP/collectd.out" 2>&1 || E2E_RC=$?
+  e2e_say "collectd -T -C $(basename "$1"): exit status $E2E_RC"
+}
+
 # e2e_log_has REGEX: grep -E on the collectd log (case-insensitive).
 e2e_log_has() { e2e_log_text <"$E2E_LOG" | grep -qiE -- "$1"; }
 

@@ -15,6 +15,10 @@
 #     simulated watts at any time (no 0, no spike), energy never backwards.
 #     Then every msr device of package 0 hidden: package 0 withheld (no
 #     value while hidden), package 1 unaffected, package 0 back afterwards.
+#  4. MSRDevicePath templates with %s, two %d, %%d, %n or a relative path
+#     are configuration errors: collectd -T exits non-zero, naming the key.
+#  5. AMD family 19h (amd-zen.spec) over MSR: package and the socket's core
+#     zone (the sum of the per-core counters) within 1%, meta "msr".
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -119,5 +123,39 @@ e2e_check steady --min-power 8 --no-gap package-1/package=61.25
 after=$("$PYTHON" -c "print($t_show + 2.5)")
 e2e_check backends --after "$after" msr
 e2e_check steady --since "$after" --min-power 1 package-0/package=45.5
+
+# ---------------------------------------------------------------- 4
+e2e_say "run 4: MSRDevicePath templates that must be refused"
+for tmpl in "@MNT@/dev/cpu/%s/msr" "@MNT@/dev/cpu/%d/%d" "@MNT@/dev/cpu/%%d/msr" \
+  "dev/cpu/%d/msr" "@MNT@/dev/cpu/%n%d/msr"; do
+  E2E_LOG="$E2E_TMP/template.log"
+  e2e_write_conf "$E2E_TMP/template.conf" <<EOF
+  SysfsPath "@MNT@/sys"
+  MSREnabled true
+  MSRDevicePath "$tmpl"
+EOF
+  e2e_collectd_test "$E2E_TMP/template.conf"
+  e2e_log_show 'MSRDevicePath' 2
+  e2e_assert "MSRDevicePath \"$tmpl\": collectd -T exits non-zero (got $E2E_RC)" \
+    test "$E2E_RC" -ne 0 -a "$E2E_RC" -ne 124
+  e2e_assert "MSRDevicePath \"$tmpl\": the error names MSRDevicePath" \
+    e2e_log_has '\[error\].*MSRDevicePath'
+done
+
+# ---------------------------------------------------------------- 5
+e2e_say "run 5: AMD Zen (amd-zen.spec), powercap absent, MSREnabled true"
+e2e_sim_stop
+e2e_sim_start amd-zen.spec "powercap off"
+sed 's/^/    sim: /' "$E2E_MNT/sim"
+# The socket's core zone is the sum of the per-core counters (MSR 0xC001029A
+# of one CPU per physical core).
+e2e_sim_zones all
+e2e_say "expected zones: ${E2E_ZONES[*]}"
+E2E_LOG="$E2E_TMP/amd.log"
+msr_conf "$E2E_TMP/amd.conf" true
+e2e_collectd_run "$E2E_TMP/amd.conf" 4.5
+e2e_log_show 'rapl' 12
+e2e_check zones --exact --backend msr --min-reads 4 "${E2E_ZONES[@]}"
+e2e_check gauges --active msr --min 3
 
 e2e_finish

@@ -51,9 +51,8 @@ E2E_LOG="$E2E_TMP/test-mode.log"
 e2e_write_conf "$E2E_TMP/nopc-T.conf" <<'EOF'
   SysfsPath "@MNT@/sys"
 EOF
-rc=0
-timeout 30 "$COLLECTD" -T -C "$E2E_TMP/nopc-T.conf" >"$E2E_TMP/T.out" 2>&1 || rc=$?
-e2e_say "collectd -T exit status: $rc"
+e2e_collectd_test "$E2E_TMP/nopc-T.conf"
+rc=$E2E_RC
 e2e_log_show 'error|rapl|powercap' 10
 e2e_assert "collectd -T exits non-zero (got $rc) when the read fails" \
   test "$rc" -ne 0 -a "$rc" -ne 124

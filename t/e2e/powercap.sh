@@ -53,4 +53,16 @@ e2e_check absent --type-instance core --type-instance psys \
   --type-instance uncore
 e2e_check gauges --active powercap --min 2
 
+e2e_say "run 3: an unknown key in the <Plugin rapl_energy> block"
+E2E_LOG="$E2E_TMP/badkey.log"
+e2e_write_conf "$E2E_TMP/badkey.conf" <<'EOF'
+  SysfsPath "@MNT@/sys"
+  BogusKey 1
+EOF
+e2e_collectd_test "$E2E_TMP/badkey.conf"
+e2e_log_show 'error' 5
+e2e_assert "collectd -T exits non-zero on an unknown key (got $E2E_RC)" \
+  test "$E2E_RC" -ne 0 -a "$E2E_RC" -ne 124
+e2e_assert "the error names the key BogusKey" e2e_log_has '\[error\].*BogusKey'
+
 e2e_finish

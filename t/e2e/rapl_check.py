@@ -286,6 +286,21 @@ def cmd_steady(args):
         ev = [r.value for r in energy]
         res.ok(all(isnum(a) and isnum(b) and b >= a for a, b in zip(ev, ev[1:])),
                "%s: energy never goes backwards" % key)
+        if args.energy_rate is not None:
+            # Energy between consecutive reads grows at the simulated watts:
+            # no jump (double counting) and no loss across a switch.
+            badrate = [(round(b.time, 3), round((b.value - a.value) /
+                                                (b.time - a.time), 3))
+                       for a, b in zip(energy, energy[1:])
+                       if isnum(a.value) and isnum(b.value) and
+                       b.time > a.time and
+                       rel((b.value - a.value) / (b.time - a.time), watts)
+                       > args.energy_rate]
+            res.ok(not badrate,
+                   "%s: energy grows at %.3f W +- %.1f%% between every two "
+                   "reads%s" % (key, watts, args.energy_rate * 100,
+                                "" if not badrate else
+                                " (off: %s)" % badrate[:5]))
         gaps = [(round(a.time, 3), round(b.time - a.time, 3))
                 for a, b in zip(power, power[1:])
                 if b.time - a.time > 1.5 * args.interval]
@@ -428,6 +443,9 @@ def main():
     s.add_argument("--interval", type=float, default=1.0)
     s.add_argument("--min-power", type=int, default=3)
     s.add_argument("--no-gap", action="store_true")
+    s.add_argument("--energy-rate", type=float, metavar="TOL",
+                   help="assert each energy step / seconds is within TOL "
+                   "of the watts")
     s.add_argument("--since", type=float, default=0.0,
                    help="only values from this time on (epoch seconds)")
     s.add_argument("--window", type=float, nargs=2,

@@ -7,10 +7,13 @@
 #  1. msr.force true in the YAML file: values carry meta rapl_backend "msr".
 #  2. the file edited to force: false: within two intervals rapl_backend is
 #     "powercap" (meta and gauges), every power value stays within 1% of the
-#     simulated watts, and no interval shows a gap or a spike.
+#     simulated watts, and no interval shows a gap or a spike (in power, or
+#     in energy: each step grows at the simulated watts within 2%).
 #  3. a broken file: the last good configuration stays (powercap, values keep
 #     flowing without a gap), and exactly one error is logged for it over
 #     several intervals.
+#  4. a ConfigFile that does not exist: collectd -T exits non-zero and the
+#     error names the file.
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -70,7 +73,7 @@ e2e_log_show 'rapl|yaml|msr|powercap' 30
 e2e_check backends --before "$t_edit" msr \
   --after "$("$PYTHON" -c "print($t_edit + 2.0)")" powercap \
   --gauge-after "$("$PYTHON" -c "print($t_edit + 2.0)")" powercap
-e2e_check steady --no-gap --min-power 10 "${ZONES[@]}"
+e2e_check steady --no-gap --energy-rate 0.02 --min-power 10 "${ZONES[@]}"
 
 # 3: the broken file.
 e2e_say "errors logged after the broken file was written:"
@@ -79,6 +82,20 @@ n=$(e2e_log_since "$mark" '\[error\]' | grep -c .)
 e2e_assert "exactly one error logged for the broken file (got $n)" test "$n" -eq 1
 e2e_assert "the error names the file" e2e_log_since_has "$mark" "\\[error\\].*$YAML"
 e2e_check backends --after "$t_broken" powercap
-e2e_check steady --since "$t_broken" --no-gap --min-power 4 "${ZONES[@]}"
+e2e_check steady --since "$t_broken" --no-gap --energy-rate 0.02 \
+  --min-power 4 "${ZONES[@]}"
+
+# 4: a ConfigFile that does not exist fails the config check.
+e2e_say "collectd -T with a ConfigFile that does not exist"
+E2E_LOG="$E2E_TMP/missing.log"
+e2e_write_conf "$E2E_TMP/missing.conf" <<EOF
+  ConfigFile "$E2E_TMP/no-such-file.yaml"
+EOF
+e2e_collectd_test "$E2E_TMP/missing.conf"
+e2e_log_show 'error' 5
+e2e_assert "collectd -T exits non-zero (got $E2E_RC)" \
+  test "$E2E_RC" -ne 0 -a "$E2E_RC" -ne 124
+e2e_assert "the error names the missing file" \
+  e2e_log_has "\\[error\\].*$E2E_TMP/no-such-file.yaml"
 
 e2e_finish
