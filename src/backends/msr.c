@@ -37,8 +37,10 @@ static int read_reg(int fd, uint64_t reg, uint64_t *value) {
  * does not fit). The path is built only by rapl_msr_template_expand. */
 static int open_dev(const struct rapl_config *cfg, int cpu, char *path,
                     size_t pathlen) {
-  if (rapl_msr_template_expand(cfg->msr_device_path, cpu, path, pathlen) < 0)
+  if (rapl_msr_template_expand(cfg->msr_device_path, cpu, path, pathlen) < 0) {
+    snprintf(path, pathlen, "%s", cfg->msr_device_path);
     return -ENAMETOOLONG;
+  }
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   return fd < 0 ? -errno : fd;
 }
