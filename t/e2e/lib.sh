@@ -252,6 +252,18 @@ e2e_ctl() {
   printf '%s\n' "$*" >"$E2E_MNT/ctl" || e2e_error "simulator ctl '$*' failed"
 }
 
+# e2e_sim_near_wrap SECONDS: sets every simulated zone's energy so that its
+# 32-bit counter wraps SECONDS from now.
+e2e_sim_near_wrap() {
+  local cmds
+  cmds=$("$PYTHON" "$E2E_CHECK" nearwrap "$E2E_MNT/sim" "$1") ||
+    e2e_error "cannot compute the wrap points"
+  printf '%s\n' "$cmds" | sed 's/^/    sim ctl: /'
+  printf '%s\n' "$cmds" >"$E2E_MNT/ctl" || e2e_error "simulator ctl set failed"
+  e2e_say "every counter wraps in $1 s:"
+  grep -o '^[^ ]* .* raw [0-9]*' "$E2E_MNT/sim" | awk '{print "    sim: " $1 " raw " $NF}'
+}
+
 # e2e_write_conf FILE: writes a collectd.conf; stdin is the body of the
 # <Plugin rapl_energy> block (the paths may use @MNT@ for the mount point).
 e2e_write_conf() {

@@ -7,7 +7,7 @@
 #  1. powercap absent + MSREnabled true: every zone reported with power within
 #     1% of the simulated watts, energy as for powercap, meta rapl_backend
 #     "msr", gauges backend-msr=1 / backend-powercap=0, and one WARNING that
-#     names PLATYPUS.
+#     names PLATYPUS; every 32-bit counter wraps in the middle of the run.
 #  2. powercap absent + MSREnabled false: an error that names MSREnabled,
 #     collectd still running, no value dispatched.
 #  3. the msr device of CPU 0 hidden and shown again mid-run: log lines about
@@ -47,6 +47,8 @@ EOF
 # ---------------------------------------------------------------- 1
 e2e_say "run 1: powercap absent, MSREnabled true, about 6 intervals"
 msr_conf "$E2E_TMP/msr.conf" true
+# Every 32-bit counter wraps about 3 s from now, in the middle of the run.
+e2e_sim_near_wrap 3
 e2e_collectd_run "$E2E_TMP/msr.conf" 6.5
 e2e_check zones --exact --backend msr --min-reads 5 "${ZONES[@]}"
 e2e_check gauges --active msr --min 5

@@ -8,9 +8,13 @@
 # simulated watts; energy grows monotonically and the last value is within 2%
 # of watts x the seconds between the first and the last read; meta data
 # rapl_backend is "powercap" on every power/energy value; the gauges
-# backend-powercap=1 and backend-msr=0 come every interval. Then a second,
+# backend-powercap=1 and backend-msr=0 come every interval. Every counter
+# wraps (2^32 units, max_energy_range_uj) in the middle of the run. Then a second,
 # shorter run with Zone "package" "DRAM" (case-insensitive) reports only
-# package and dram.
+# package and dram; ReportEnergy false gives power only, ReportPower false
+# energy only; an energy_uj file that cannot be opened (EACCES) gives one
+# error naming the file and the privilege, and that zone is withheld;
+# an unknown key makes collectd -T fail, naming the key.
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +33,10 @@ FILTERED=("${E2E_ZONES[@]}")
 e2e_say "expected zones: ${ZONES[*]}"
 [ "${#ZONES[@]}" -eq 7 ] || e2e_error "two-socket-intel.spec should have 7 zones"
 
-e2e_say "run 1: all zones, Interval 1, about 6 intervals"
+e2e_say "run 1: all zones, Interval 1, about 6 intervals, counters wrap mid-run"
+# Every 32-bit counter wraps about 3 s from now, mid-run: power stays within
+# 1% and energy keeps growing across the wrap.
+e2e_sim_near_wrap 3
 e2e_write_conf "$E2E_TMP/all.conf" <<'EOF'
   SysfsPath "@MNT@/sys"
   ReportPower true
@@ -53,7 +60,53 @@ e2e_check absent --type-instance core --type-instance psys \
   --type-instance uncore
 e2e_check gauges --active powercap --min 2
 
-e2e_say "run 3: an unknown key in the <Plugin rapl_energy> block"
+e2e_say "run 3a: ReportEnergy false (power only)"
+E2E_LOG="$E2E_TMP/power-only.log"
+e2e_write_conf "$E2E_TMP/power-only.conf" <<'EOF'
+  SysfsPath "@MNT@/sys"
+  ReportEnergy false
+EOF
+e2e_collectd_run "$E2E_TMP/power-only.conf" 3.5
+e2e_check absent --type energy
+e2e_check steady --min-power 2 "${ZONES[@]}"
+
+e2e_say "run 3b: ReportPower false (energy only)"
+E2E_LOG="$E2E_TMP/energy-only.log"
+e2e_write_conf "$E2E_TMP/energy-only.conf" <<'EOF'
+  SysfsPath "@MNT@/sys"
+  ReportPower false
+EOF
+e2e_collectd_run "$E2E_TMP/energy-only.conf" 3.5
+e2e_check absent --type power
+n=$("$PYTHON" "$E2E_CHECK" count "$E2E_LOG" --type energy)
+e2e_assert "energy values dispatched without power (got $n, want >= $((3 * ${#ZONES[@]})))" \
+  test "$n" -ge $((3 * ${#ZONES[@]}))
+e2e_check gauges --active powercap --min 3
+
+e2e_say "run 5: energy_uj of package-1 not readable (EACCES, as for non-root since Linux 5.10)"
+denied="sys/devices/virtual/powercap/intel-rapl/intel-rapl:1/energy_uj"
+e2e_ctl "deny $denied"
+E2E_LOG="$E2E_TMP/denied.log"
+e2e_write_conf "$E2E_TMP/denied.conf" <<'EOF'
+  SysfsPath "@MNT@/sys"
+EOF
+e2e_collectd_run "$E2E_TMP/denied.conf" 3.5
+e2e_ctl "allow $denied"
+e2e_log_show '\[(error|warning)\]' 5
+e2e_assert "an error names the unreadable file intel-rapl:1/energy_uj" \
+  e2e_log_has '\[error\].*intel-rapl:1/energy_uj'
+e2e_assert "the error says which privilege is missing (root / CAP_DAC_READ_SEARCH)" \
+  e2e_log_has '\[error\].*intel-rapl:1/energy_uj.*(root|CAP_DAC_READ_SEARCH)'
+e2e_assert "that error is logged once" e2e_log_once 0
+e2e_check absent --plugin-instance package-1 --type-instance package
+# Whether the readable zones are still reported is not fixed by the contract
+# (the plugin as of this writing withholds all of them: "powercap is
+# unavailable"); whatever is reported must be right.
+e2e_check steady --min-power 0 "${ZONES[@]}"
+n=$("$PYTHON" "$E2E_CHECK" count "$E2E_LOG" --type power)
+e2e_say "power values of the readable zones while one is denied: $n (informational)"
+
+e2e_say "run 6: an unknown key in the <Plugin rapl_energy> block"
 E2E_LOG="$E2E_TMP/badkey.log"
 e2e_write_conf "$E2E_TMP/badkey.conf" <<'EOF'
   SysfsPath "@MNT@/sys"

@@ -232,8 +232,11 @@ def cmd_absent(args):
     res = Result()
     types = args.type or ["power", "energy"]
     found = [r for r in ours(recs, types)
-             if not args.type_instance or r.ti in args.type_instance]
+             if (not args.type_instance or r.ti in args.type_instance) and
+             (not args.plugin_instance or r.pi in args.plugin_instance)]
     what = "types %s" % types
+    if args.plugin_instance:
+        what += " with plugin_instance in %s" % args.plugin_instance
     if args.type_instance:
         what += " with type_instance in %s" % args.type_instance
     res.ok(not found, "no rapl_energy value of %s (found %d%s)" %
@@ -393,6 +396,26 @@ def cmd_simzones(args):
     return 0
 
 
+def cmd_nearwrap(args):
+    """Prints simulator ctl commands that put every zone's 32-bit counter
+    SECONDS (at its watts) before its wrap: set KEY J."""
+    try:
+        with open(args.simfile, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        print("ERROR: cannot read %s: %s" % (args.simfile, e), file=sys.stderr)
+        return 99
+    for line in lines:
+        tok = line.split()
+        if len(tok) < 3 or tok[1] != "watts" or "unit_uj" not in tok:
+            continue
+        watts = float(tok[2])
+        unit_uj = float(tok[tok.index("unit_uj") + 1])
+        wrap_j = 4294967296 * unit_uj / 1e6
+        print("set %s %.6f" % (tok[0], wrap_j - watts * args.seconds))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -423,6 +446,7 @@ def main():
     s.add_argument("log")
     s.add_argument("--type", action="append")
     s.add_argument("--type-instance", action="append")
+    s.add_argument("--plugin-instance", action="append")
     s.set_defaults(fn=cmd_absent)
 
     s = sub.add_parser("count")
@@ -464,6 +488,11 @@ def main():
     s.add_argument("--only", action="append",
                    help="keep only these zone kinds (repeatable)")
     s.set_defaults(fn=cmd_simzones)
+
+    s = sub.add_parser("nearwrap")
+    s.add_argument("simfile")
+    s.add_argument("seconds", type=float)
+    s.set_defaults(fn=cmd_nearwrap)
 
     args = p.parse_args()
     return args.fn(args)
