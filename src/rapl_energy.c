@@ -10,8 +10,6 @@
 #include "rapl_log.h"
 #include "reader.h"
 
-#include <time.h>
-
 #define PLUGIN_NAME "rapl_energy"
 #define META_BACKEND "rapl_backend"
 
@@ -138,10 +136,6 @@ static int rapl_energy_init(void) {
 }
 
 static int rapl_energy_read(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-
   struct rapl_config next;
   if (watching && rapl_config_watch_poll(&watch, &next) == 1) {
     plugin_cfg = next;
@@ -149,7 +143,7 @@ static int rapl_energy_read(void) {
   }
 
   struct read_context ctx = {NULL};
-  int n = rapl_reader_read(reader, now, dispatch_sample, &ctx);
+  int n = rapl_reader_read(reader, dispatch_sample, &ctx);
   /* The gauges name the backend this read's values came from; a switch
    * applied at the end of the read shows from the next read on. */
   dispatch_backend_gauges(ctx.source ? ctx.source

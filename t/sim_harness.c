@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,27 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Simulators still mounted: a failing assertion leaves its test by longjmp,
+ * and sim_teardown must still unmount what it left. */
+static struct sim *running[8];
+
+static void track(struct sim *s, bool on) {
+  for (size_t i = 0; i < sizeof(running) / sizeof(running[0]); i++) {
+    if (on ? running[i] == NULL : running[i] == s) {
+      running[i] = on ? s : NULL;
+      return;
+    }
+  }
+}
+
+int sim_teardown(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+    if (running[i] != NULL)
+      sim_stop(running[i]);
+  return 0;
+}
 
 static void sim_binary(char *out, size_t len) {
   const char *top = getenv("abs_top_builddir");
@@ -39,9 +61,19 @@ void sim_start(struct sim *s, const char *spec_text) {
   sim_binary(bin, sizeof(bin));
   s->pid = fork();
   if (s->pid == 0) {
+    /* Its output must not hold the test's stdout open after a failure. */
+    char log[128];
+    snprintf(log, sizeof(log), "%s/raplsim.log", s->dir);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
     execl(bin, "raplsim", "-f", spec, s->mnt, (char *)NULL);
     _exit(127);
   }
+  track(s, true);
   char probe[256];
   snprintf(probe, sizeof(probe), "%s/sys", s->mnt);
   for (int i = 0; i < 100; i++) {
@@ -49,10 +81,12 @@ void sim_start(struct sim *s, const char *spec_text) {
     int status;
     if (stat(probe, &st) == 0)
       return;
-    if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+    if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+      track(s, false);
       fail_msg("%s exited (status %d) before mounting %s; is /dev/fuse "
                "there and fuse3 installed?",
                bin, status, s->mnt);
+    }
     struct timespec ts = {0, 50 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -76,6 +110,7 @@ void sim_ctl(struct sim *s, const char *fmt, ...) {
 void sim_stop(struct sim *s) {
   char cmd[512];
   int status;
+  track(s, false);
   snprintf(cmd, sizeof(cmd), "fusermount3 -u '%s' 2>/dev/null", s->mnt);
   if (system(cmd) != 0)
     kill(s->pid, SIGTERM);

@@ -20,6 +20,8 @@ void sim_start(struct sim *s, const char *spec_text);
 void sim_ctl(struct sim *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sim_stop(struct sim *s);
+/* cmocka teardown: stops every simulator a failed test left mounted. */
+int sim_teardown(void **state);
 /* Defaults pointed at the mount, MSR device template included. */
 void sim_config(const struct sim *s, struct rapl_config *cfg);
 

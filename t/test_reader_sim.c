@@ -59,12 +59,6 @@ static void collect(const struct rapl_sample *sample, void *ud) {
   seen->n++;
 }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void pause_ms(int ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
@@ -72,7 +66,7 @@ static void pause_ms(int ms) {
 
 static int read_now(struct rapl_reader *r, struct seen *seen) {
   memset(seen, 0, sizeof(*seen));
-  return rapl_reader_read(r, now_ns(), collect, seen);
+  return rapl_reader_read(r, collect, seen);
 }
 
 static const struct rapl_sample *
@@ -295,12 +289,17 @@ static void selection_matrix(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(powercap_power_matches_simulation),
-      cmocka_unit_test(vanished_zone_is_withheld_and_rediscovered),
-      cmocka_unit_test(msr_reports_the_same_watts_as_powercap),
-      cmocka_unit_test(msr_min_interval_holds_reads_back),
-      cmocka_unit_test(msr_device_failure_moves_to_another_cpu),
-      cmocka_unit_test(selection_matrix),
+      cmocka_unit_test_teardown(powercap_power_matches_simulation,
+                                sim_teardown),
+      cmocka_unit_test_teardown(vanished_zone_is_withheld_and_rediscovered,
+                                sim_teardown),
+      cmocka_unit_test_teardown(msr_reports_the_same_watts_as_powercap,
+                                sim_teardown),
+      cmocka_unit_test_teardown(msr_min_interval_holds_reads_back,
+                                sim_teardown),
+      cmocka_unit_test_teardown(msr_device_failure_moves_to_another_cpu,
+                                sim_teardown),
+      cmocka_unit_test_teardown(selection_matrix, sim_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,10 +36,13 @@ struct rapl_reader {
   size_t n_lost;
   int64_t last_read_ns;
   bool have_read;
+  rapl_clock_fn clock;
+  void *clock_ud;
   char last_error[1024];
 };
 
-static int64_t monotonic_ns(void) {
+static int64_t monotonic_ns(void *ud) {
+  (void)ud;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -91,8 +94,10 @@ const struct rapl_backend *rapl_select_backend(const struct rapl_config *cfg,
 
 struct rapl_reader *rapl_reader_create(const struct rapl_config *cfg) {
   struct rapl_reader *r = calloc(1, sizeof(*r));
-  if (r != NULL)
+  if (r != NULL) {
     r->cfg = *cfg;
+    r->clock = monotonic_ns;
+  }
   return r;
 }
 
@@ -272,9 +277,12 @@ static bool msr_held_back(const struct rapl_reader *r, int64_t now_ns) {
 }
 
 static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
-                        int64_t now_ns, struct rapl_sample *s) {
+                        struct rapl_sample *s) {
   struct rapl_zone *z = &t->zone;
   int rc = r->backend->read(z, t->raw);
+  /* Time each zone at its own pread: a read thread that is preempted between
+   * zones must not turn its delay into watts. */
+  int64_t now_ns = r->clock(r->clock_ud);
   if (rc == -EBADMSG) {
     if (!t->invalid_logged)
       rapl_log(RAPL_LOG_ERR,
@@ -330,7 +338,7 @@ static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
 
 /* Switches to the pending configuration and baselines the new zones now, so
  * the next read already has a rate. */
-static void apply_pending(struct rapl_reader *r, int64_t now_ns) {
+static void apply_pending(struct rapl_reader *r) {
   r->pending = false;
   if (memcmp(&r->cfg, &r->pending_cfg, sizeof(r->cfg)) == 0)
     return;
@@ -343,14 +351,19 @@ static void apply_pending(struct rapl_reader *r, int64_t now_ns) {
   for (size_t i = 0; i < r->n_zones; i++) {
     struct rapl_sample ignored;
     if (r->zones[i].state == ZONE_OPEN)
-      sample_zone(r, &r->zones[i], now_ns, &ignored);
+      sample_zone(r, &r->zones[i], &ignored);
   }
 }
 
-int rapl_reader_read(struct rapl_reader *r, int64_t now_ns, rapl_sample_cb cb,
-                     void *ud) {
-  int64_t entered = monotonic_ns();
+void rapl_reader_set_clock(struct rapl_reader *r, rapl_clock_fn clock,
+                           void *ud) {
+  r->clock = clock ? clock : monotonic_ns;
+  r->clock_ud = ud;
+}
+
+int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud) {
   int count = 0;
+  int64_t now_ns = r->clock(r->clock_ud);
 
   if (r->backend == NULL) {
     if (r->pending) {
@@ -367,7 +380,7 @@ int rapl_reader_read(struct rapl_reader *r, int64_t now_ns, rapl_sample_cb cb,
   for (size_t i = 0; i < r->n_zones; i++) {
     struct tracked_zone *t = &r->zones[i];
     struct rapl_sample s;
-    if (t->state == ZONE_OPEN && sample_zone(r, t, now_ns, &s)) {
+    if (t->state == ZONE_OPEN && sample_zone(r, t, &s)) {
       cb(&s, ud);
       count++;
     }
@@ -375,6 +388,6 @@ int rapl_reader_read(struct rapl_reader *r, int64_t now_ns, rapl_sample_cb cb,
   r->last_read_ns = now_ns;
   r->have_read = true;
   if (r->pending)
-    apply_pending(r, now_ns + (monotonic_ns() - entered));
+    apply_pending(r);
   return count;
 }

@@ -32,11 +32,16 @@ void rapl_reader_destroy(struct rapl_reader *r);
 void rapl_reader_reconfigure(struct rapl_reader *r,
                              const struct rapl_config *cfg);
 
-/* Samples every zone once; now_ns is CLOCK_MONOTONIC. Returns the number of
- * samples passed to cb (0 while MSRMinInterval holds reads back), or -1 when
- * no backend can read any zone (the reason is logged once per change). */
-int rapl_reader_read(struct rapl_reader *r, int64_t now_ns, rapl_sample_cb cb,
-                     void *ud);
+/* Samples every zone once, timing each at its own pread. Returns the number
+ * of samples passed to cb (0 while MSRMinInterval holds reads back), or -1
+ * when no backend can read any zone (the reason is logged once per change). */
+int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud);
+
+/* Nanoseconds on a monotonic clock; CLOCK_MONOTONIC unless a test or a replay
+ * supplies its own (NULL restores it). */
+typedef int64_t (*rapl_clock_fn)(void *ud);
+void rapl_reader_set_clock(struct rapl_reader *r, rapl_clock_fn clock,
+                           void *ud);
 
 /* The backend in use, or NULL when none works. */
 const struct rapl_backend *rapl_reader_backend(const struct rapl_reader *r);
