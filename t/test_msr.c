@@ -15,13 +15,13 @@
 #include "msr_model.h"
 #include "rapl_config.h"
 #include "rapl_log.h"
+#include "sim_harness.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/capability.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -631,88 +631,26 @@ static void test_read_errors(void **state) {
 
 /* ------------------------------------------------ the simulator */
 
-static char mnt[300];
-static pid_t sim_pid = -1;
-
-static const char *sim_binary(void) {
-  static char path[1024];
-  snprintf(path, sizeof(path), "%s/t/sim/raplsim", dir_of("abs_top_builddir"));
-  return path;
-}
+/* The mount of the current simulator test (t/sim_harness). */
+static struct sim sim;
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
 }
 
-/* Mounts the simulator on tmp/mnt with a spec; skips the test when it
- * cannot run here (no binary, no /dev/fuse). */
-static void sim_start(const char *spec) {
-  char spec_path[512], probe[600];
-  if (access(sim_binary(), X_OK) != 0 || access("/dev/fuse", R_OK | W_OK)) {
-    print_message("raplsim or /dev/fuse unavailable (%s): skipped\n",
-                  sim_binary());
-    skip();
-  }
-  snprintf(spec_path, sizeof(spec_path), "%s/spec", tmp);
-  write_file(spec_path, spec);
-  snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
-  mkdirs(mnt);
-  sim_pid = fork();
-  assert_true(sim_pid >= 0);
-  if (sim_pid == 0) {
-    execl(sim_binary(), "raplsim", "-f", spec_path, mnt, (char *)NULL);
-    _exit(127);
-  }
-  snprintf(probe, sizeof(probe), "%s/sys", mnt);
-  for (int i = 0; i < 500 && access(probe, F_OK) != 0; i++) {
-    int status;
-    if (waitpid(sim_pid, &status, WNOHANG) == sim_pid) {
-      sim_pid = -1;
-      fail_msg("raplsim exited before mounting (status %d)", status);
-    }
-    sleep_ms(10);
-  }
-  assert_int_equal(access(probe, F_OK), 0);
-  snprintf(cfg.sysfs_path, sizeof(cfg.sysfs_path), "%s/sys", mnt);
-  snprintf(cfg.procfs_path, sizeof(cfg.procfs_path), "%s/proc", mnt);
-  snprintf(cfg.msr_device_path, sizeof(cfg.msr_device_path),
-           "%s/dev/cpu/%%d/msr", mnt);
+/* Mounts the simulator with a spec and points cfg at it; fails the test when
+ * it cannot run (no binary, no /dev/fuse). */
+static void start_sim(const char *spec) {
+  sim_start(&sim, spec);
+  sim_config(&sim, &cfg);
+  cfg.msr_enabled = true;
 }
 
-static void sim_ctl(const char *command) {
-  char path[512];
-  snprintf(path, sizeof(path), "%s/ctl", mnt);
-  int fd = open(path, O_WRONLY);
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, command, strlen(command)),
-                   (ssize_t)strlen(command));
-  close(fd);
-}
-
-static int sim_teardown(void **state) {
+static int teardown_sim(void **state) {
   /* descriptors on the mount go first, then the mount */
   rapl_zone_set_clear(&set, B->close);
-  if (sim_pid > 0) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      execlp("fusermount3", "fusermount3", "-u", "-z", mnt, (char *)NULL);
-      _exit(127);
-    }
-    int status;
-    if (pid > 0)
-      waitpid(pid, &status, 0);
-    for (int i = 0; i < 300; i++) {
-      if (waitpid(sim_pid, &status, WNOHANG) == sim_pid)
-        break;
-      if (i == 299) {
-        kill(sim_pid, SIGKILL);
-        waitpid(sim_pid, &status, 0);
-      }
-      sleep_ms(10);
-    }
-    sim_pid = -1;
-  }
+  sim_teardown(state);
   return teardown(state);
 }
 
@@ -776,7 +714,7 @@ static void assert_watts(const struct rapl_zone *z, double want) {
 
 static void test_amd_package_and_cores(void **state) {
   (void)state;
-  sim_start(amd_spec);
+  start_sim(amd_spec);
   assert_int_equal(B->probe(&cfg, why, sizeof(why)), 0);
   assert_int_equal(open_zones(), 2);
   const struct rapl_zone *pkg = find("package-0", RAPL_ZONE_PACKAGE);
@@ -795,7 +733,7 @@ static void test_amd_package_and_cores(void **state) {
   }
   assert_true(core->joules_per_unit == 1.0 / 65536);
   char want[600];
-  snprintf(want, sizeof(want), "%s/dev/cpu/{0,1,2,3}/msr", mnt);
+  snprintf(want, sizeof(want), "%s/dev/cpu/{0,1,2,3}/msr", sim.mnt);
   assert_string_equal(core->source, want);
   measure();
   assert_watts(pkg, 55);
@@ -807,7 +745,7 @@ static void test_amd_package_and_cores(void **state) {
  * package counter is per socket, so one package zone per package. */
 static void test_amd_dies_per_package(void **state) {
   (void)state;
-  sim_start("vendor amd\nfamily 23\nmodel 49\nesu 16\n"
+  start_sim("vendor amd\nfamily 23\nmodel 49\nesu 16\n"
             "cpu 0 package 0 die 0 core 0\ncpu 1 package 0 die 0 core 1\n"
             "cpu 2 package 0 die 1 core 2\ncpu 3 package 0 die 1 core 3\n"
             "cpu 4 package 1 die 2 core 0\ncpu 5 package 1 die 2 core 1\n"
@@ -832,7 +770,7 @@ static void test_amd_dies_per_package(void **state) {
   assert_non_null(c1);
   assert_int_equal(c1->n_counters, 4);
   char want[600];
-  snprintf(want, sizeof(want), "%s/dev/cpu/{4,5,6,7}/msr", mnt);
+  snprintf(want, sizeof(want), "%s/dev/cpu/{4,5,6,7}/msr", sim.mnt);
   assert_string_equal(c1->source, want);
   measure();
   assert_watts(find("package-0", RAPL_ZONE_PACKAGE), 100);
@@ -846,10 +784,10 @@ static void test_amd_dies_per_package(void **state) {
  * package, and for a core to its sibling thread. */
 static void test_amd_failover(void **state) {
   (void)state;
-  sim_start(amd_spec);
+  start_sim(amd_spec);
   assert_int_equal(open_zones(), 2);
   uint64_t raw[4];
-  sim_ctl("fail dev/cpu/0/msr 6\n");
+  sim_ctl(&sim, "fail dev/cpu/0/msr 6");
   assert_int_equal(B->read(find("package-0", RAPL_ZONE_PACKAGE), raw), -ENXIO);
   assert_int_equal(B->read(find("package-0", RAPL_ZONE_CORE), raw), -ENXIO);
   close_zones();
@@ -857,9 +795,9 @@ static void test_amd_failover(void **state) {
   const struct rapl_zone *pkg = find("package-0", RAPL_ZONE_PACKAGE);
   const struct rapl_zone *core = find("package-0", RAPL_ZONE_CORE);
   char want[600];
-  snprintf(want, sizeof(want), "%s/dev/cpu/1/msr", mnt);
+  snprintf(want, sizeof(want), "%s/dev/cpu/1/msr", sim.mnt);
   assert_string_equal(pkg->source, want);
-  snprintf(want, sizeof(want), "%s/dev/cpu/{4,1,2,3}/msr", mnt);
+  snprintf(want, sizeof(want), "%s/dev/cpu/{4,1,2,3}/msr", sim.mnt);
   assert_string_equal(core->source, want);
   assert_int_equal(core->n_counters, 4);
   assert_non_null(strstr(logs, "/dev/cpu/0/msr failed (No such device or "
@@ -869,19 +807,19 @@ static void test_amd_failover(void **state) {
   assert_watts(core, 18);
 
   /* hidden while open: ENODEV on read; reopen skips it (ENOENT) */
-  sim_ctl("hide dev/cpu/1/msr\n");
+  sim_ctl(&sim, "hide dev/cpu/1/msr");
   assert_int_equal(B->read(pkg, raw), -ENODEV);
   close_zones();
   logs[0] = '\0';
   assert_int_equal(open_zones(), 2);
-  snprintf(want, sizeof(want), "%s/dev/cpu/2/msr", mnt);
+  snprintf(want, sizeof(want), "%s/dev/cpu/2/msr", sim.mnt);
   assert_string_equal(find("package-0", RAPL_ZONE_PACKAGE)->source, want);
-  snprintf(want, sizeof(want), "%s/dev/cpu/{4,5,2,3}/msr", mnt);
+  snprintf(want, sizeof(want), "%s/dev/cpu/{4,5,2,3}/msr", sim.mnt);
   assert_string_equal(find("package-0", RAPL_ZONE_CORE)->source, want);
 
   /* a whole core unreadable: the core zone is left out (a partial sum would
    * be wrong), the package zone stays */
-  sim_ctl("fail dev/cpu/4/msr 5\n");
+  sim_ctl(&sim, "fail dev/cpu/4/msr 5");
   close_zones();
   logs[0] = '\0';
   assert_int_equal(open_zones(), 1);
@@ -889,10 +827,12 @@ static void test_amd_failover(void **state) {
   assert_non_null(strstr(logs, "physical core 0"));
 
   /* all back */
-  sim_ctl("unfail dev/cpu/0/msr\nshow dev/cpu/1/msr\nunfail dev/cpu/4/msr\n");
+  sim_ctl(&sim, "unfail dev/cpu/0/msr");
+  sim_ctl(&sim, "show dev/cpu/1/msr");
+  sim_ctl(&sim, "unfail dev/cpu/4/msr");
   close_zones();
   assert_int_equal(open_zones(), 2);
-  snprintf(want, sizeof(want), "%s/dev/cpu/0/msr", mnt);
+  snprintf(want, sizeof(want), "%s/dev/cpu/0/msr", sim.mnt);
   assert_string_equal(find("package-0", RAPL_ZONE_PACKAGE)->source, want);
 }
 
@@ -900,7 +840,7 @@ static void test_amd_failover(void **state) {
  * watts, with the DRAM quirk applied, and one platform zone. */
 static void test_intel_sim_watts(void **state) {
   (void)state;
-  sim_start("vendor intel\nfamily 6\nmodel 85\nesu 14\n"
+  start_sim("vendor intel\nfamily 6\nmodel 85\nesu 14\n"
             "cpu 0 package 0 die 0 core 0\ncpu 1 package 0 die 0 core 1\n"
             "cpu 2 package 1 die 0 core 0\ncpu 3 package 1 die 0 core 1\n"
             "cpu 4 package 0 die 0 core 0\ncpu 5 package 0 die 0 core 1\n"
@@ -947,12 +887,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_unsupported_cpu, setup, teardown),
       cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_amd_package_and_cores, setup,
-                                      sim_teardown),
+                                      teardown_sim),
       cmocka_unit_test_setup_teardown(test_amd_dies_per_package, setup,
-                                      sim_teardown),
-      cmocka_unit_test_setup_teardown(test_amd_failover, setup, sim_teardown),
+                                      teardown_sim),
+      cmocka_unit_test_setup_teardown(test_amd_failover, setup, teardown_sim),
       cmocka_unit_test_setup_teardown(test_intel_sim_watts, setup,
-                                      sim_teardown),
+                                      teardown_sim),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
