@@ -40,6 +40,13 @@ int sim_teardown(void **state) {
   return 0;
 }
 
+static void remove_dir(const struct sim *s) {
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "sim harness: could not remove %s\n", s->dir);
+}
+
 static void sim_binary(char *out, size_t len) {
   const char *top = getenv("abs_top_builddir");
   snprintf(out, len, "%s/t/sim/raplsim", top ? top : ".");
@@ -83,6 +90,7 @@ void sim_start(struct sim *s, const char *spec_text) {
       return;
     if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
       track(s, false);
+      remove_dir(s);
       fail_msg("%s exited (status %d) before mounting %s; is /dev/fuse "
                "there and fuse3 installed?",
                bin, status, s->mnt);
@@ -90,7 +98,8 @@ void sim_start(struct sim *s, const char *spec_text) {
     struct timespec ts = {0, 50 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
-  fail_msg("%s did not mount %s within 5 s", bin, s->mnt);
+  sim_stop(s);
+  fail_msg("%s did not mount its tree within 5 s", bin);
 }
 
 void sim_ctl(struct sim *s, const char *fmt, ...) {
@@ -115,9 +124,7 @@ void sim_stop(struct sim *s) {
   if (system(cmd) != 0)
     kill(s->pid, SIGTERM);
   waitpid(s->pid, &status, 0);
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "sim_stop: could not remove %s\n", s->dir);
+  remove_dir(s);
 }
 
 void sim_config(const struct sim *s, struct rapl_config *cfg) {
