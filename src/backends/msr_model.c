@@ -1,5 +1,7 @@
 #include "msr_model.h"
 
+#include "sysfs_file.h"
+
 #include "rapl_config.h"
 
 #include <errno.h>
@@ -135,24 +137,17 @@ int rapl_cpu_model_read(const char *procfs, struct rapl_cpu_model *m, char *err,
     return -1;
   }
   size_t got = 0;
-  while (got + 1 < CPUINFO_MAX) {
-    ssize_t r = read(fd, text + got, CPUINFO_MAX - 1 - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0) {
-      snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-      free(text);
-      close(fd);
-      return -1;
-    }
-    if (r == 0)
-      break;
-    got += (size_t)r;
+  int rc = rapl_read_all(fd, text, CPUINFO_MAX - 1, &got);
+  if (rc < 0) {
+    snprintf(err, errlen, "cannot read %s: %s", path, strerror(-rc));
+    free(text);
+    close(fd);
+    return -1;
   }
   close(fd);
   text[got] = '\0';
   char why[160];
-  int rc = rapl_cpu_model_parse(text, m, why, sizeof(why));
+  rc = rapl_cpu_model_parse(text, m, why, sizeof(why));
   free(text);
   if (rc < 0)
     snprintf(err, errlen, "%s: %s", path, why);

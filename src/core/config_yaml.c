@@ -1,5 +1,7 @@
 #include "config_yaml.h"
 
+#include "sysfs_file.h"
+
 #include "zone_kind.h"
 
 #include <errno.h>
@@ -857,19 +859,12 @@ int rapl_config_load_yaml_stamp(const char *path, struct rapl_config *cfg,
     close(fd);
     return -1;
   }
-  while (got < cap) {
-    ssize_t n = read(fd, buf + got, cap - got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-      free(buf);
-      close(fd);
-      return -1;
-    }
-    if (n == 0)
-      break;
-    got += (size_t)n;
+  int read_rc = rapl_read_all(fd, buf, cap, &got);
+  if (read_rc < 0) {
+    snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-read_rc));
+    free(buf);
+    close(fd);
+    return -1;
   }
   close(fd);
   if (got == cap) {

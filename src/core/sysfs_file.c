@@ -69,3 +69,18 @@ int rapl_path_join(char *out, size_t len, const char *dir, const char *name) {
   int n = snprintf(out, len, "%s/%s", dir, name);
   return n < 0 || (size_t)n >= len ? -1 : 0;
 }
+
+int rapl_read_all(int fd, char *buf, size_t cap, size_t *got) {
+  *got = 0;
+  while (*got < cap) {
+    ssize_t n = read(fd, buf + *got, cap - *got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -errno;
+    if (n == 0)
+      break;
+    *got += (size_t)n;
+  }
+  return 0;
+}
