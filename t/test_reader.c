@@ -209,6 +209,43 @@ static void reconfigure_switches_without_gap(void **state) {
   assert_float_equal(seen.s[p0].energy, 30.0, 1e-6); /* total carried on */
 }
 
+static void reload_to_unusable_config_keeps_reporting(void **state) {
+  struct ctx *c = *state;
+  struct seen seen;
+  struct rapl_config broken = c->cfg;
+  snprintf(broken.sysfs_path, sizeof(broken.sysfs_path), "%s/typo", c->root);
+  read_at(c->r, 0, &seen);
+  rapl_reader_reconfigure(c->r, &broken);
+  for (int i = 1; i <= 3; i++) {
+    write_uj(c->root, PKG0, 1000000 + (uint64_t)i * 20000000);
+    assert_int_equal(read_at(c->r, i * SEC, &seen), 7);
+    int p0 = sample_of(&seen, "package-0", RAPL_ZONE_PACKAGE);
+    assert_true(seen.s[p0].has_power);
+    assert_float_equal(seen.s[p0].power, 20.0, 1e-9);
+  }
+  assert_int_equal(fixture_log_count("the new configuration cannot read RAPL"),
+                   1);
+  assert_int_equal(fixture_log_count("typo/class/powercap"), 1);
+  assert_string_equal(rapl_reader_backend(c->r)->name, "powercap");
+}
+
+static void cosmetic_change_reopens_nothing(void **state) {
+  struct ctx *c = *state;
+  struct seen seen;
+  struct rapl_config quiet = c->cfg;
+  quiet.report_power = false;
+  quiet.msr_min_interval = 7;
+  read_at(c->r, 0, &seen);
+  rapl_reader_reconfigure(c->r, &quiet);
+  read_at(c->r, SEC, &seen);
+  write_uj(c->root, PKG0, 1000000 + 5000000);
+  assert_int_equal(read_at(c->r, 2 * SEC, &seen), 7);
+  int p0 = sample_of(&seen, "package-0", RAPL_ZONE_PACKAGE);
+  assert_true(seen.s[p0].has_power); /* the counters kept their baseline */
+  assert_float_equal(seen.s[p0].power, 5.0, 1e-9);
+  assert_int_equal(fixture_log_count("backend powercap selected"), 1);
+}
+
 static void no_powercap_errors_once_then_recovers(void **state) {
   (void)state;
   char *root = fixture_copy("powercap/absent");
@@ -250,6 +287,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(value_above_range_is_withheld, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(reconfigure_switches_without_gap, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(reload_to_unusable_config_keeps_reporting,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(cosmetic_change_reopens_nothing, setup,
                                       teardown),
       cmocka_unit_test(no_powercap_errors_once_then_recovers),
   };

@@ -233,6 +233,50 @@ static void msr_device_failure_moves_to_another_cpu(void **state) {
   sim_stop(&sim);
 }
 
+static void switch_powercap_to_msr_and_back(void **state) {
+  (void)state;
+  struct sim sim;
+  struct rapl_config pc, msr, msr_slower;
+  struct seen seen;
+  sim_start(&sim, two_socket_spec);
+  sim_config(&sim, &pc);
+  msr = pc;
+  msr.msr_force = true;
+  msr.msr_min_interval = 0;
+  msr_slower = msr;
+  msr_slower.msr_min_interval = 0.1;
+  fixture_capture_logs();
+  struct rapl_reader *r = rapl_reader_create(&pc);
+  read_now(r, &seen);
+  pause_ms(300);
+
+  rapl_reader_reconfigure(r, &msr);
+  assert_int_equal(read_now(r, &seen), 6); /* still powercap */
+  assert_string_equal(rapl_reader_backend(r)->name, "msr");
+  assert_watts(&seen, two_socket_watts, 6);
+  pause_ms(300);
+  assert_int_equal(read_now(r, &seen), 6); /* msr, with a rate already */
+  assert_watts(&seen, two_socket_watts, 6);
+  assert_int_equal(fixture_log_count("PLATYPUS"), 1);
+
+  rapl_reader_reconfigure(r, &msr_slower); /* nothing to reopen */
+  pause_ms(300);
+  read_now(r, &seen);
+  assert_watts(&seen, two_socket_watts, 6);
+  assert_int_equal(fixture_log_count("backend msr selected"), 1);
+
+  rapl_reader_reconfigure(r, &pc);
+  pause_ms(300);
+  read_now(r, &seen);
+  assert_string_equal(rapl_reader_backend(r)->name, "powercap");
+  pause_ms(300);
+  read_now(r, &seen);
+  assert_watts(&seen, two_socket_watts, 6);
+  assert_int_equal(fixture_log_count("PLATYPUS"), 1);
+  rapl_reader_destroy(r);
+  sim_stop(&sim);
+}
+
 /* powercap present / absent / unreadable x MSREnabled x MSRForce. */
 static void selection_matrix(void **state) {
   (void)state;
@@ -299,6 +343,7 @@ int main(void) {
                                 sim_teardown),
       cmocka_unit_test_teardown(msr_device_failure_moves_to_another_cpu,
                                 sim_teardown),
+      cmocka_unit_test_teardown(switch_powercap_to_msr_and_back, sim_teardown),
       cmocka_unit_test_teardown(selection_matrix, sim_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,15 +36,18 @@ struct rapl_reader {
   size_t n_lost;
   int64_t last_read_ns;
   bool have_read;
+  bool platypus_warned; /* once per stretch of MSR use */
   rapl_clock_fn clock;
   void *clock_ud;
-  char last_error[1024];
+  char last_error[1400];
 };
 
 static int64_t monotonic_ns(void *ud) {
   (void)ud;
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  /* BOOTTIME keeps counting through suspend, so the first interval after a
+   * resume averages over the time that really passed. */
+  clock_gettime(CLOCK_BOOTTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -235,6 +238,23 @@ static void report_error_once(struct rapl_reader *r, const char *why) {
   rapl_log(RAPL_LOG_ERR, "%s", why);
 }
 
+static void activate(struct rapl_reader *r, const struct rapl_backend *b,
+                     struct rapl_zone_set *set) {
+  r->backend = b;
+  r->last_error[0] = '\0';
+  if (b != &rapl_backend_msr)
+    r->platypus_warned = false;
+  else if (!r->platypus_warned)
+    rapl_log(RAPL_LOG_WARNING,
+             "using the MSR backend: raw RAPL MSR access exposes the PLATYPUS "
+             "side channel (CVE-2020-8694/8695), which lets a reader of these "
+             "counters infer other processes' activity; see the README's "
+             "section \"Security\"");
+  r->platypus_warned = b == &rapl_backend_msr;
+  rapl_log(RAPL_LOG_INFO, "backend %s selected, %zu zone(s)", b->name, set->n);
+  adopt_set(r, set);
+}
+
 static bool select_and_open(struct rapl_reader *r) {
   struct rapl_zone_set set = {0};
   char why[1024];
@@ -244,16 +264,7 @@ static bool select_and_open(struct rapl_reader *r) {
     report_error_once(r, why);
     return false;
   }
-  r->backend = b;
-  r->last_error[0] = '\0';
-  if (b == &rapl_backend_msr)
-    rapl_log(RAPL_LOG_WARNING,
-             "using the MSR backend: raw RAPL MSR access exposes the PLATYPUS "
-             "side channel (CVE-2020-8694/8695), which lets a reader of these "
-             "counters infer other processes' activity; see the README's "
-             "section \"Security\"");
-  rapl_log(RAPL_LOG_INFO, "backend %s selected, %zu zone(s)", b->name, set.n);
-  adopt_set(r, &set);
+  activate(r, b, &set);
   return true;
 }
 
@@ -269,11 +280,7 @@ static void rescan(struct rapl_reader *r) {
 static bool msr_held_back(const struct rapl_reader *r, int64_t now_ns) {
   if (r->backend != &rapl_backend_msr || !r->have_read)
     return false;
-  double min_ns = r->cfg.msr_min_interval * 1e9;
-  /* collectd's reads jitter by milliseconds around the interval; without
-   * slack, an interval equal to MSRMinInterval would skip every other read. */
-  double slack = min_ns * 0.05 < 50e6 ? min_ns * 0.05 : 50e6;
-  return (double)(now_ns - r->last_read_ns) + slack < min_ns;
+  return (double)(now_ns - r->last_read_ns) < r->cfg.msr_min_interval * 1e9;
 }
 
 static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
@@ -336,17 +343,47 @@ static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
   return true;
 }
 
-/* Switches to the pending configuration and baselines the new zones now, so
- * the next read already has a rate. */
+/* The options that decide which backend runs and which zones it opens; the
+ * others (what to report, MSRMinInterval) apply without reopening anything. */
+static bool same_selection(const struct rapl_config *a,
+                           const struct rapl_config *b) {
+  return strcmp(a->sysfs_path, b->sysfs_path) == 0 &&
+         strcmp(a->procfs_path, b->procfs_path) == 0 &&
+         a->zone_mask == b->zone_mask && a->msr_enabled == b->msr_enabled &&
+         a->msr_force == b->msr_force &&
+         strcmp(a->msr_device_path, b->msr_device_path) == 0;
+}
+
+/* Switches to the pending configuration at the end of a read. The new
+ * backend is opened before the old one is closed: a configuration that
+ * cannot read anything leaves the old one reporting (and is retried at each
+ * read); one that can is baselined at once, so the next read has a rate. */
 static void apply_pending(struct rapl_reader *r) {
-  r->pending = false;
-  if (memcmp(&r->cfg, &r->pending_cfg, sizeof(r->cfg)) == 0)
+  if (same_selection(&r->cfg, &r->pending_cfg)) {
+    r->cfg = r->pending_cfg;
+    r->pending = false;
     return;
+  }
+  struct rapl_zone_set set = {0};
+  char why[1024], msg[1200];
+  const struct rapl_backend *b =
+      rapl_select_backend(&r->pending_cfg, &set, why, sizeof(why));
+  if (b == NULL) {
+    snprintf(msg, sizeof(msg),
+             "the new configuration cannot read RAPL (%s); still reading "
+             "with the previous one through %s",
+             why, r->backend->name);
+    report_error_once(r, msg);
+    return;
+  }
+  const struct rapl_backend *old = r->backend;
+  retire_all(r);
   r->cfg = r->pending_cfg;
-  if (r->backend != NULL)
-    retire_all(r);
-  r->last_error[0] = '\0';
-  if (!select_and_open(r))
+  r->pending = false;
+  activate(r, b, &set);
+  /* MSR to MSR: a baseline now would read the registers again at once,
+   * closer together than MSRMinInterval allows; the next read baselines. */
+  if (old == &rapl_backend_msr && b == &rapl_backend_msr)
     return;
   for (size_t i = 0; i < r->n_zones; i++) {
     struct rapl_sample ignored;
