@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -177,11 +178,21 @@ static void psys_zones_are_platform(void **state) {
 static void missing_files_skip_the_zone(void **state) {
   (void)state;
   struct found f;
+  fixture_capture_logs();
   discover(&f, "powercap/missing-files");
   /* package-1 lacks energy_uj, package-2 max_energy_range_uj, package-3
-   * its name: only package-0 can be measured. */
+   * its name: only package-0 can be measured, and each file is named. */
   assert_int_equal(f.n, 1);
   assert_int_equal(read_zone(find(&f, RAPL_ZONE_PACKAGE, "package-0")), 1000);
+  assert_int_equal(fixture_log_count("intel-rapl:1/energy_uj: No such file"),
+                   1);
+  assert_int_equal(
+      fixture_log_count("intel-rapl:2/max_energy_range_uj: No such file"), 1);
+  assert_int_equal(fixture_log_count("intel-rapl:3/name: No such file"), 1);
+  release(&f);
+  /* A second scan with the same problems says nothing new. */
+  discover(&f, "powercap/missing-files");
+  assert_int_equal(fixture_log_count("that zone is not reported"), 3);
   release(&f);
 }
 
@@ -189,11 +200,16 @@ static void garbage_is_never_a_value(void **state) {
   (void)state;
   struct found f;
   uint64_t raw = 4242;
+  fixture_capture_logs();
   discover(&f, "powercap/garbage");
   /* package-5 (range "garbage") and package-6 (range 0) cannot be counters;
    * "banana" is no zone name. */
   assert_null(find(&f, RAPL_ZONE_PACKAGE, "package-5"));
   assert_null(find(&f, RAPL_ZONE_PACKAGE, "package-6"));
+  assert_non_null(strstr(fixture_logs(), "intel-rapl:5/max_energy_range_uj: "
+                                         "not a decimal number"));
+  assert_non_null(strstr(fixture_logs(), "intel-rapl:6/max_energy_range_uj: "
+                                         "a range of 0"));
   assert_int_equal(f.n, 6);
   assert_int_equal(read_zone(find(&f, RAPL_ZONE_PACKAGE, "package-0")), 1000);
   /* "abc", "", "-5" and a number beyond 64 bits. */
@@ -251,18 +267,10 @@ static void no_zones(void **state) {
   assert_non_null(strstr(f.why, "no RAPL zone"));
 }
 
-static void permission_denied_names_file_and_privilege(void **state) {
-  (void)state;
-  char *root = fixture_copy("powercap/one-socket");
-  char path[4200];
+/* Discovery as an unprivileged user (root reads through any mode); returns
+ * the number of zones, with the reason and the logs in why. */
+static int discover_as_nobody(const char *root, char *why, size_t len) {
   int pipefd[2];
-  snprintf(path, sizeof(path),
-           "%s/sys/devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj",
-           root);
-  /* Like Linux >= 5.10: energy_uj 0400 root. Checked as an unprivileged
-   * user, since root reads through any mode. */
-  assert_int_equal(chmod(root, 0755), 0);
-  assert_int_equal(chmod(path, 0400), 0);
   assert_int_equal(pipe(pipefd), 0);
   pid_t pid = fork();
   if (pid == 0) {
@@ -270,25 +278,55 @@ static void permission_denied_names_file_and_privilege(void **state) {
     struct rapl_config cfg;
     close(pipefd[0]);
     if (setgid(65534) != 0 || setuid(65534) != 0)
-      _exit(3);
+      _exit(99);
+    fixture_capture_logs();
     fixture_config(&cfg, root);
     discover_cfg(&f, &cfg);
-    if (write(pipefd[1], f.why, strlen(f.why)) < 0)
-      _exit(4);
-    _exit(f.n == -1 ? 0 : 1);
+    dprintf(pipefd[1], "%s\n%s", f.why, fixture_logs());
+    _exit(f.n < 0 ? 0 : f.n);
   }
   close(pipefd[1]);
-  char why[1024] = {0};
-  ssize_t got = read(pipefd[0], why, sizeof(why) - 1);
+  ssize_t got = read(pipefd[0], why, len - 1);
+  why[got > 0 ? got : 0] = '\0';
   int status = 0;
   waitpid(pid, &status, 0);
   close(pipefd[0]);
-  assert_true(got > 0);
   assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
-  assert_non_null(strstr(why, "permission denied"));
-  assert_non_null(strstr(why, "intel-rapl:0"));
+  assert_int_not_equal(WEXITSTATUS(status), 99);
+  return WEXITSTATUS(status);
+}
+
+static void chmod_energy(const char *root, const char *mode) {
+  char cmd[4400];
+  snprintf(cmd, sizeof(cmd),
+           "find '%s'/sys/devices -name energy_uj -exec chmod %s {} +", root,
+           mode);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void permission_denied_names_file_and_privilege(void **state) {
+  (void)state;
+  char *root = fixture_copy("powercap/one-socket");
+  char why[8192];
+  assert_int_equal(chmod(root, 0755), 0);
+
+  /* Like Linux >= 5.10: every energy_uj 0400 root. */
+  chmod_energy(root, "0400");
+  assert_int_equal(discover_as_nobody(root, why, sizeof(why)), 0);
+  assert_non_null(strstr(why, "permission denied opening"));
+  assert_non_null(strstr(why, "/energy_uj"));
   assert_non_null(strstr(why, "CAP_DAC_READ_SEARCH"));
+
+  /* One zone denied: the others are still measured, the denied one named. */
+  chmod_energy(root, "0444");
+  char pkg[4400];
+  snprintf(pkg, sizeof(pkg),
+           "%s/sys/devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj",
+           root);
+  assert_int_equal(chmod(pkg, 0400), 0);
+  assert_int_equal(discover_as_nobody(root, why, sizeof(why)), 3);
+  assert_non_null(strstr(why, "intel-rapl:0/energy_uj"));
+  assert_non_null(strstr(why, "that zone is not reported"));
   fixture_remove(root);
 }
 

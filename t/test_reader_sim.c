@@ -291,12 +291,15 @@ static void selection_matrix(void **state) {
         snprintf(spec, sizeof(spec), "%s%s", two_socket_spec,
                  v == 1 ? "powercap off\n" : "");
         sim_start(&sim, spec);
-        if (v == 2)
-          for (int z = 0; z < 2; z++)
+        if (v == 2) {
+          const char *zones[] = {"0", "0/intel-rapl:0:0", "0/intel-rapl:0:1",
+                                 "1", "1/intel-rapl:1:0", "1/intel-rapl:1:1"};
+          for (int z = 0; z < 6; z++)
             sim_ctl(&sim,
                     "deny sys/devices/virtual/powercap/intel-rapl/"
-                    "intel-rapl:%d/energy_uj",
-                    z);
+                    "intel-rapl:%s/energy_uj",
+                    zones[z]);
+        }
         sim_config(&sim, &cfg);
         cfg.msr_enabled = enabled;
         cfg.msr_force = force;

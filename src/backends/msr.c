@@ -7,10 +7,10 @@
 #include "cpu_topology.h"
 #include "msr_model.h"
 #include "rapl_log.h"
+#include "scan_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,43 +106,8 @@ static int msr_probe(const struct rapl_config *cfg, char *why, size_t whylen) {
   return 0;
 }
 
-/* The reader calls open() again while a zone is lost, as often as it reads:
- * a message is logged when it was not logged by the previous open(), so a
- * lasting fault is reported once and again only after it cleared. The
- * reader calls the backend from one thread at a time. */
-#define MSR_LOG_MEMORY 32
-static uint64_t logged_prev[MSR_LOG_MEMORY], logged_cur[MSR_LOG_MEMORY];
-static size_t n_logged_prev, n_logged_cur;
-
-static uint64_t fnv1a(const char *s) {
-  uint64_t h = UINT64_C(0xcbf29ce484222325);
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
-  return h;
-}
-
-__attribute__((format(printf, 2, 3))) static void
-open_log(int level, const char *fmt, ...) {
-  char msg[RAPL_PATH_MAX + 512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  uint64_t h = fnv1a(msg);
-  if (n_logged_cur < MSR_LOG_MEMORY)
-    logged_cur[n_logged_cur++] = h;
-  for (size_t i = 0; i < n_logged_prev; i++)
-    if (logged_prev[i] == h)
-      return;
-  rapl_log(level, "%s", msg);
-}
-
-static void open_log_begin(void) { n_logged_cur = 0; }
-
-static void open_log_end(void) {
-  memcpy(logged_prev, logged_cur, n_logged_cur * sizeof(logged_cur[0]));
-  n_logged_prev = n_logged_cur;
-}
+/* Open-time messages, logged once while the same problem lasts. */
+static struct rapl_scan_log scan_log;
 
 /* Open-time state shared by the helpers below. */
 struct opener {
@@ -205,7 +170,7 @@ static void add_single(struct opener *op, enum rapl_zone_kind kind,
     char msg[RAPL_PATH_MAX + 128];
     snprintf(msg, sizeof(msg), "%s %s: cannot reopen %s: %s", instance,
              rapl_zone_kind_name(kind), path, strerror(-fd));
-    open_log(RAPL_LOG_ERR, "%s", msg);
+    rapl_scan_log(&scan_log, RAPL_LOG_ERR, "%s", msg);
     note(op, msg);
     drop_last(op->out);
     return;
@@ -287,7 +252,7 @@ static void add_per_core(struct opener *op, enum rapl_zone_kind kind,
                  "%s); the zone is left out",
                  instance, rapl_zone_kind_name(kind), core->core_id, last_cpu,
                  strerror(last_err));
-        open_log(RAPL_LOG_ERR, "%s", msg);
+        rapl_scan_log(&scan_log, RAPL_LOG_ERR, "%s", msg);
         note(op, msg);
         drop_last(op->out);
         free(chosen);
@@ -318,9 +283,10 @@ static int choose_cpu(struct opener *op, const char *instance, const int *cpus,
     int r = fd < 0 ? fd : read_reg(fd, op->layout->unit, unit_out);
     if (r == 0) {
       if (i > 0)
-        open_log(RAPL_LOG_WARNING,
-                 "cpu %d device %s failed (%s), using cpu %d for %s", first_cpu,
-                 first_path, strerror(first_err), cpus[i], instance);
+        rapl_scan_log(&scan_log, RAPL_LOG_WARNING,
+                      "cpu %d device %s failed (%s), using cpu %d for %s",
+                      first_cpu, first_path, strerror(first_err), cpus[i],
+                      instance);
       *cpu_out = cpus[i];
       return fd;
     }
@@ -345,7 +311,7 @@ static int choose_cpu(struct opener *op, const char *instance, const int *cpus,
              "%s: no online CPU's MSR device is readable (cpu %d %s: %s%s)",
              instance, first_cpu, first_path, strerror(first_err),
              hint_for(first_err));
-  open_log(RAPL_LOG_ERR, "%s", msg);
+  rapl_scan_log(&scan_log, RAPL_LOG_ERR, "%s", msg);
   note(op, msg);
   return -1;
 }
@@ -388,7 +354,7 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
     return -1;
   }
   const int with_die = !layout.per_package && rapl_topology_max_dies(&topo) > 1;
-  open_log_begin();
+  rapl_scan_log_begin(&scan_log);
 
   for (size_t s = 0; s < topo.n_sockets && !op.oom;) {
     /* A group: one socket, or for per-package layouts all dies of one
@@ -442,7 +408,7 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
     }
     s = e;
   }
-  open_log_end();
+  rapl_scan_log_end(&scan_log);
   free(cpus);
   rapl_topology_free(&topo);
 

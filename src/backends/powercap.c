@@ -2,11 +2,15 @@
  * Zones are found by their `name` file, never by directory order, and each
  * zone's energy_uj stays open: sysfs regenerates it on every pread at 0. */
 #include "backend.h"
+#include "rapl_log.h"
+#include "scan_log.h"
 #include "sysfs_file.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +29,19 @@ static int powercap_probe(const struct rapl_config *cfg, char *why,
   char dir[RAPL_PATH_MAX + 32];
   struct stat st;
   powercap_dir(cfg, dir, sizeof(dir));
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+    return 0;
+  if (errno == EACCES)
+    snprintf(why, whylen,
+             "permission denied reading %s: run collectd as root or grant "
+             "it CAP_DAC_READ_SEARCH",
+             dir);
+  else
     snprintf(why, whylen,
              "no powercap directory %s (kernel without CONFIG_POWERCAP and "
              "intel_rapl, or a container that hides it)",
              dir);
-    return -1;
-  }
-  return 0;
+  return -1;
 }
 
 /* Accepts "<control>:<hex>" and "<control>:<hex>:<hex>", the forms the kernel
@@ -115,42 +124,65 @@ static bool already_have(const struct rapl_zone_set *set,
   return false;
 }
 
-/* Opens energy_uj and reads max_energy_range_uj. Returns 0, 1 to skip the
- * zone quietly, or -1 with why filled for a problem the operator must fix. */
-static int open_zone(const char *zone_dir, struct rapl_zone *z, char *why,
-                     size_t whylen) {
+#define MAX_SKIPPED 8
+
+/* One discovery pass. Zones that cannot be measured are left out with a
+ * reason; the reasons are logged when other zones work, and explain the
+ * failure when none does. */
+struct scan {
+  const struct rapl_config *cfg;
+  struct rapl_zone_set *out;
+  char skipped[MAX_SKIPPED][RAPL_PATH_MAX + 256];
+  size_t n_skipped;
+  int seen; /* zones of a kind this plugin reports, before the filter */
+  bool oom;
+};
+
+__attribute__((format(printf, 2, 3))) static void
+skip_zone(struct scan *sc, const char *fmt, ...) {
+  va_list ap;
+  if (sc->n_skipped == MAX_SKIPPED)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(sc->skipped[sc->n_skipped++], sizeof(sc->skipped[0]), fmt, ap);
+  va_end(ap);
+}
+
+/* Opens energy_uj and reads max_energy_range_uj: 0, or -1 when the zone was
+ * skipped (with its reason recorded). */
+static int open_zone(struct scan *sc, const char *zone_dir,
+                     struct rapl_zone *z) {
   char path[RAPL_PATH_MAX + 300];
   uint64_t range;
 
   if (rapl_path_join(path, sizeof(path), zone_dir, "max_energy_range_uj") ||
       rapl_path_join(z->source, sizeof(z->source), zone_dir, "energy_uj")) {
-    snprintf(why, whylen, "%s: path too long", zone_dir);
-    return 1;
+    skip_zone(sc, "%s: path too long", zone_dir);
+    return -1;
   }
   int rc = rapl_sysfs_read_u64(path, &range);
   if (rc != 0 || range == 0) {
-    snprintf(why, whylen, "%s: %s", path,
-             rc == 0 ? "a range of 0 cannot be a counter's"
-                     : rapl_sysfs_strerror(rc));
-    return rc == -EACCES ? -1 : 1;
+    skip_zone(sc, "%s: %s", path,
+              rc == 0 ? "a range of 0 cannot be a counter's"
+                      : rapl_sysfs_strerror(rc));
+    return -1;
   }
   int fd = open(z->source, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    if (err == EACCES || err == EPERM) {
-      snprintf(why, whylen,
-               "permission denied opening %s: energy_uj is readable by root "
-               "only since Linux 5.10 (PLATYPUS); run collectd as root or "
-               "grant it CAP_DAC_READ_SEARCH",
-               z->source);
-      return -1;
-    }
-    snprintf(why, whylen, "%s: %s", z->source, strerror(err));
-    return 1;
+    if (err == EACCES || err == EPERM)
+      skip_zone(sc,
+                "permission denied opening %s: energy_uj is readable by root "
+                "only since Linux 5.10 (PLATYPUS); run collectd as root or "
+                "grant it CAP_DAC_READ_SEARCH",
+                z->source);
+    else
+      skip_zone(sc, "%s: %s", z->source, strerror(err));
+    return -1;
   }
   if (rapl_zone_alloc_counters(z, 1) != 0) {
     close(fd);
-    snprintf(why, whylen, "out of memory");
+    sc->oom = true;
     return -1;
   }
   z->counters[0].fd = fd;
@@ -160,96 +192,113 @@ static int open_zone(const char *zone_dir, struct rapl_zone *z, char *why,
   return 0;
 }
 
-struct scan {
-  const struct rapl_config *cfg;
-  struct rapl_zone_set *out;
-  char *why;
-  size_t whylen;
-  int fatal;
-  int seen; /* zones of a kind this plugin reports, before the filter */
-};
+static void scan_zone(struct scan *sc, const char *base, const char *dname,
+                      int depth) {
+  char zone_dir[RAPL_PATH_MAX + 300], name[64], parent_name[64];
+  enum rapl_zone_kind kind;
+  char instance[RAPL_INSTANCE_MAX];
+  int rc;
+
+  snprintf(zone_dir, sizeof(zone_dir), "%s/%s", base, dname);
+  if ((rc = read_name(zone_dir, name, sizeof(name))) != 0) {
+    skip_zone(sc, "%s/name: %s", zone_dir, rapl_sysfs_strerror(rc));
+    return;
+  }
+  parent_name[0] = '\0';
+  if (depth == 2) {
+    char parent_dir[RAPL_PATH_MAX + 300];
+    snprintf(parent_dir, sizeof(parent_dir), "%s/%.*s", base,
+             (int)(strrchr(dname, ':') - dname), dname);
+    if ((rc = read_name(parent_dir, parent_name, sizeof(parent_name))) != 0) {
+      skip_zone(sc, "%s/name: %s", parent_dir, rapl_sysfs_strerror(rc));
+      return;
+    }
+  }
+  /* Names this plugin does not report (future domains) are not an error. */
+  if (!classify(name, parent_name, depth, &kind, instance, sizeof(instance)))
+    return;
+  sc->seen++;
+  if (!(sc->cfg->zone_mask & RAPL_ZONE_MASK(kind)) ||
+      already_have(sc->out, kind, instance))
+    return;
+  struct rapl_zone *z = rapl_zone_set_add(sc->out);
+  if (z == NULL) {
+    sc->oom = true;
+    return;
+  }
+  z->kind = kind;
+  snprintf(z->instance, sizeof(z->instance), "%s", instance);
+  if (open_zone(sc, zone_dir, z) != 0)
+    sc->out->n--; /* the zone was never handed out */
+}
 
 static void scan_control(struct scan *sc, const char *control) {
   char base[RAPL_PATH_MAX + 32];
   struct dirent **entries = NULL;
+  int depth;
   powercap_dir(sc->cfg, base, sizeof(base));
   int n = scandir(base, &entries, NULL, alphasort);
+  if (n < 0)
+    skip_zone(sc, "cannot list %s: %s", base, strerror(errno));
   for (int i = 0; i < n; i++) {
-    const char *dname = entries[i]->d_name;
-    char zone_dir[RAPL_PATH_MAX + 300], name[64], parent_name[64];
-    enum rapl_zone_kind kind;
-    char instance[RAPL_INSTANCE_MAX];
-    int depth;
-
-    if (sc->fatal || !parse_zone_dirname(dname, control, &depth))
-      continue;
-    snprintf(zone_dir, sizeof(zone_dir), "%s/%s", base, dname);
-    if (read_name(zone_dir, name, sizeof(name)) != 0)
-      continue;
-    parent_name[0] = '\0';
-    if (depth == 2) {
-      char parent_dir[RAPL_PATH_MAX + 300];
-      snprintf(parent_dir, sizeof(parent_dir), "%s/%.*s", base,
-               (int)(strrchr(dname, ':') - dname), dname);
-      if (read_name(parent_dir, parent_name, sizeof(parent_name)) != 0)
-        continue;
-    }
-    if (!classify(name, parent_name, depth, &kind, instance, sizeof(instance)))
-      continue;
-    sc->seen++;
-    if (!(sc->cfg->zone_mask & RAPL_ZONE_MASK(kind)) ||
-        already_have(sc->out, kind, instance))
-      continue;
-    struct rapl_zone *z = rapl_zone_set_add(sc->out);
-    if (z == NULL) {
-      snprintf(sc->why, sc->whylen, "out of memory");
-      sc->fatal = 1;
-      continue;
-    }
-    z->kind = kind;
-    snprintf(z->instance, sizeof(z->instance), "%s", instance);
-    int rc = open_zone(zone_dir, z, sc->why, sc->whylen);
-    if (rc != 0)
-      sc->out->n--; /* the zone was never handed out */
-    if (rc < 0)
-      sc->fatal = 1;
-  }
-  for (int i = 0; i < n; i++)
+    if (!sc->oom && parse_zone_dirname(entries[i]->d_name, control, &depth))
+      scan_zone(sc, base, entries[i]->d_name, depth);
     free(entries[i]);
+  }
   free(entries);
 }
+
+/* Skipped zones are logged once while the same problem lasts: the reader
+ * calls open() again at every read while a zone is lost. */
+static struct rapl_scan_log scan_log;
 
 static void powercap_close(struct rapl_zone *z) { rapl_zone_close_fds(z); }
 
 static int powercap_open(const struct rapl_config *cfg,
                          struct rapl_zone_set *out, char *why, size_t whylen) {
-  struct scan sc = {cfg, out, why, whylen, 0, 0};
+  struct scan *sc = calloc(1, sizeof(*sc));
   char base[RAPL_PATH_MAX + 32];
   size_t before = out->n;
 
-  why[0] = '\0';
+  if (sc == NULL) {
+    snprintf(why, whylen, "out of memory");
+    return -1;
+  }
+  sc->cfg = cfg;
+  sc->out = out;
   /* intel-rapl first: an mmio zone only counts where it covers a package that
    * no intel-rapl zone does, else the same package would be counted twice. */
-  scan_control(&sc, CONTROL_RAPL);
-  scan_control(&sc, CONTROL_MMIO);
-  if (sc.fatal) {
+  scan_control(sc, CONTROL_RAPL);
+  scan_control(sc, CONTROL_MMIO);
+  int found = (int)(out->n - before);
+  powercap_dir(cfg, base, sizeof(base));
+  if (sc->oom) {
     for (size_t i = before; i < out->n; i++)
       powercap_close(&out->zones[i]);
     out->n = before;
-    return -1;
-  }
-  if (out->n == before) {
-    powercap_dir(cfg, base, sizeof(base));
-    if (sc.seen == 0 && why[0] == '\0')
+    found = -1;
+    snprintf(why, whylen, "out of memory");
+  } else if (found == 0) {
+    found = -1;
+    if (sc->n_skipped > 0)
+      snprintf(why, whylen, "%s%s", sc->skipped[0],
+               sc->n_skipped > 1 ? " (and other zones like it)" : "");
+    else if (sc->seen == 0)
       snprintf(why, whylen, "no RAPL zone (intel-rapl:*) under %s", base);
-    else if (why[0] == '\0')
+    else
       snprintf(why, whylen,
                "%d RAPL zone(s) under %s, none of a kind the Zone option "
                "selects",
-               sc.seen, base);
-    return -1;
+               sc->seen, base);
+  } else {
+    rapl_scan_log_begin(&scan_log);
+    for (size_t i = 0; i < sc->n_skipped; i++)
+      rapl_scan_log(&scan_log, RAPL_LOG_ERR,
+                    "powercap: %s; that zone is not reported", sc->skipped[i]);
+    rapl_scan_log_end(&scan_log);
   }
-  return (int)(out->n - before);
+  free(sc);
+  return found;
 }
 
 static int powercap_read(const struct rapl_zone *z, uint64_t *raw) {
