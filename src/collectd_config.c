@@ -158,9 +158,8 @@ int rapl_collectd_config(const oconfig_item_t *ci, struct rapl_config *cfg,
       return -1;
     }
   }
-  if (!next.report_power && !next.report_energy) {
-    rapl_log(RAPL_LOG_ERR, "configuration: ReportPower and ReportEnergy are "
-                           "both false: nothing would be reported");
+  if (rapl_config_check(&next, err, sizeof(err)) != 0) {
+    rapl_log(RAPL_LOG_ERR, "configuration: %s", err);
     return -1;
   }
   *cfg = next;

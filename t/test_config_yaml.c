@@ -308,6 +308,8 @@ static void test_type_errors(void **state) {
                "found a list");
   expect_error("err_unknown_zone.yaml", 2, 20, "rapl.zones[1]",
                "unknown zone \"gpu\"");
+  expect_error("err_nothing_reported.yaml", 0, 0, NULL,
+               "ReportPower and ReportEnergy are both false");
   expect_error("err_number_quoted.yaml", 2, 19, "rapl_energy.msrMinInterval",
                "expected a number of seconds, found the string \"2\"");
   expect_error("err_number_word.yaml", 2, 19, "rapl_energy.msrMinInterval",

@@ -779,6 +779,11 @@ int rapl_config_load_yaml_buffer(const char *name, const char *buf, size_t len,
   if (c->have_ev)
     yaml_event_delete(&c->ev);
   yaml_parser_delete(&c->parser);
+  char why[160];
+  if (rc == 0 && rapl_config_check(&c->cfg, why, sizeof(why)) != 0) {
+    snprintf(err, errlen, "%s: %s", name, why);
+    rc = -1;
+  }
   if (rc == 0)
     *cfg = c->cfg;
   free(c);

@@ -138,3 +138,13 @@ int rapl_config_set_msr_min_interval(struct rapl_config *cfg, double seconds,
   cfg->msr_min_interval = seconds;
   return 0;
 }
+
+int rapl_config_check(const struct rapl_config *cfg, char *err, size_t errlen) {
+  if (!cfg->report_power && !cfg->report_energy) {
+    snprintf(err, errlen,
+             "ReportPower and ReportEnergy are both false: "
+             "nothing would be reported");
+    return -1;
+  }
+  return 0;
+}

@@ -36,6 +36,9 @@ int rapl_config_set_msr_device_path(struct rapl_config *cfg, const char *value,
 int rapl_config_set_msr_min_interval(struct rapl_config *cfg, double seconds,
                                      char *err, size_t errlen);
 
+/* Checks what no single option can: 0, or -1 with the reason in err. */
+int rapl_config_check(const struct rapl_config *cfg, char *err, size_t errlen);
+
 /* True when `tmpl` is an absolute path with exactly one "%d" and no other
  * conversion; the only form the MSR backend will ever expand. */
 bool rapl_msr_template_valid(const char *tmpl, char *err, size_t errlen);
