@@ -1,0 +1,141 @@
+/* The steady-state read path opens nothing, allocates nothing and makes one
+ * pread per counter. Linked with -Wl,--wrap for those calls, so every call
+ * the reader core and the backends make is counted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "reader.h"
+#include "sim_harness.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool counting;
+static int n_alloc, n_open, n_scandir, n_pread;
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+int __real_open(const char *path, int flags, ...);
+int __real_scandir(const char *dir, struct dirent ***list,
+                   int (*filter)(const struct dirent *),
+                   int (*compar)(const struct dirent **,
+                                 const struct dirent **));
+ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
+
+void *__wrap_malloc(size_t size) {
+  n_alloc += counting;
+  return __real_malloc(size);
+}
+void *__wrap_calloc(size_t n, size_t size) {
+  n_alloc += counting;
+  return __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t size) {
+  n_alloc += counting;
+  return __real_realloc(p, size);
+}
+int __wrap_open(const char *path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  int mode = va_arg(ap, int);
+  va_end(ap);
+  n_open += counting;
+  return __real_open(path, flags, mode);
+}
+int __wrap_scandir(const char *dir, struct dirent ***list,
+                   int (*filter)(const struct dirent *),
+                   int (*compar)(const struct dirent **,
+                                 const struct dirent **)) {
+  n_scandir += counting;
+  return __real_scandir(dir, list, filter, compar);
+}
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off) {
+  n_pread += counting;
+  return __real_pread(fd, buf, n, off);
+}
+
+static int samples;
+static void count_sample(const struct rapl_sample *s, void *ud) {
+  (void)s;
+  (void)ud;
+  samples++;
+}
+
+static void pause_ms(int ms) {
+  struct timespec ts = {0, ms * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Three steady reads after the first (which opens and baselines). */
+static void assert_steady(struct rapl_reader *r, int zones, int counters) {
+  assert_int_equal(rapl_reader_read(r, count_sample, NULL), zones);
+  for (int i = 0; i < 3; i++) {
+    pause_ms(20);
+    n_alloc = n_open = n_scandir = n_pread = samples = 0;
+    counting = true;
+    int n = rapl_reader_read(r, count_sample, NULL);
+    counting = false;
+    assert_int_equal(n, zones);
+    assert_int_equal(n_alloc, 0);
+    assert_int_equal(n_open, 0);
+    assert_int_equal(n_scandir, 0);
+    assert_int_equal(n_pread, counters);
+  }
+}
+
+static void powercap_steady_state(void **state) {
+  (void)state;
+  struct rapl_config cfg;
+  char root[4096];
+  snprintf(root, sizeof(root), "%s", fixture_path("powercap/two-socket"));
+  fixture_config(&cfg, root);
+  struct rapl_reader *r = rapl_reader_create(&cfg);
+  assert_steady(r, 7, 7);
+  rapl_reader_destroy(r);
+}
+
+static const char amd_spec[] =
+    "vendor amd\nfamily 25\nmodel 1\nesu 16\n"
+    "cpu 0 package 0 core 0\ncpu 1 package 0 core 1\n"
+    "cpu 2 package 0 core 2\ncpu 3 package 0 core 3\n"
+    "cpu 4 package 0 core 0\ncpu 5 package 0 core 1\n"
+    "cpu 6 package 0 core 2\ncpu 7 package 0 core 3\n"
+    "zone package package 0 watts 55\n"
+    "zone core package 0 core 0 watts 3\nzone core package 0 core 1 watts 4\n"
+    "zone core package 0 core 2 watts 5\nzone core package 0 core 3 watts 6\n";
+
+static void msr_steady_state(void **state) {
+  (void)state;
+  struct sim sim;
+  struct rapl_config cfg;
+  sim_start(&sim, amd_spec);
+  sim_config(&sim, &cfg);
+  cfg.msr_force = true;
+  cfg.msr_min_interval = 0;
+  struct rapl_reader *r = rapl_reader_create(&cfg);
+  /* package (1 counter) + core (one per physical core: 4, not 8 threads) */
+  assert_steady(r, 2, 5);
+  rapl_reader_destroy(r);
+  sim_stop(&sim);
+}
+
+int main(void) {
+  fixture_capture_logs();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(powercap_steady_state),
+      cmocka_unit_test_teardown(msr_steady_state, sim_teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
