@@ -44,6 +44,8 @@ msr:
   enabled: true
   force: $1
   devicePath: $E2E_MNT/dev/cpu/%d/msr
+rapl_energy:
+  msrMinInterval: 0.5
 EOF
   mv -f "$YAML.new" "$YAML"
 }
