@@ -59,7 +59,4 @@ const char *rapl_config_watch_last_error(const struct rapl_config_watch *w);
 
 void rapl_config_watch_destroy(struct rapl_config_watch *w);
 
-/* Field by field (strings compared as strings, not padding). */
-bool rapl_config_same(const struct rapl_config *a, const struct rapl_config *b);
-
 #endif

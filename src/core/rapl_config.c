@@ -148,3 +148,20 @@ int rapl_config_check(const struct rapl_config *cfg, char *err, size_t errlen) {
   }
   return 0;
 }
+
+bool rapl_config_same_selection(const struct rapl_config *a,
+                                const struct rapl_config *b) {
+  return strcmp(a->sysfs_path, b->sysfs_path) == 0 &&
+         strcmp(a->procfs_path, b->procfs_path) == 0 &&
+         a->zone_mask == b->zone_mask && a->msr_enabled == b->msr_enabled &&
+         a->msr_force == b->msr_force &&
+         strcmp(a->msr_device_path, b->msr_device_path) == 0;
+}
+
+bool rapl_config_same(const struct rapl_config *a,
+                      const struct rapl_config *b) {
+  return rapl_config_same_selection(a, b) &&
+         a->report_power == b->report_power &&
+         a->report_energy == b->report_energy &&
+         a->msr_min_interval == b->msr_min_interval;
+}

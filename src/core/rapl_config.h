@@ -36,6 +36,14 @@ int rapl_config_set_msr_device_path(struct rapl_config *cfg, const char *value,
 int rapl_config_set_msr_min_interval(struct rapl_config *cfg, double seconds,
                                      char *err, size_t errlen);
 
+/* Whether two configurations read the same zones through the same backend
+ * (paths, zone filter, MSR switches): if so, a change between them reopens
+ * nothing. */
+bool rapl_config_same_selection(const struct rapl_config *a,
+                                const struct rapl_config *b);
+/* Whether every option is the same. */
+bool rapl_config_same(const struct rapl_config *a, const struct rapl_config *b);
+
 /* Checks what no single option can: 0, or -1 with the reason in err. */
 int rapl_config_check(const struct rapl_config *cfg, char *err, size_t errlen);
 

@@ -144,10 +144,6 @@ const struct rapl_backend *rapl_reader_backend(const struct rapl_reader *r) {
   return r->backend;
 }
 
-const char *rapl_reader_last_error(const struct rapl_reader *r) {
-  return r->last_error;
-}
-
 static struct tracked_zone *find_tracked(struct rapl_reader *r,
                                          const struct rapl_zone *z) {
   for (size_t i = 0; i < r->n_zones; i++) {
@@ -343,23 +339,13 @@ static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
   return true;
 }
 
-/* The options that decide which backend runs and which zones it opens; the
- * others (what to report, MSRMinInterval) apply without reopening anything. */
-static bool same_selection(const struct rapl_config *a,
-                           const struct rapl_config *b) {
-  return strcmp(a->sysfs_path, b->sysfs_path) == 0 &&
-         strcmp(a->procfs_path, b->procfs_path) == 0 &&
-         a->zone_mask == b->zone_mask && a->msr_enabled == b->msr_enabled &&
-         a->msr_force == b->msr_force &&
-         strcmp(a->msr_device_path, b->msr_device_path) == 0;
-}
-
 /* Switches to the pending configuration at the end of a read. The new
  * backend is opened before the old one is closed: a configuration that
  * cannot read anything leaves the old one reporting (and is retried at each
  * read); one that can is baselined at once, so the next read has a rate. */
 static void apply_pending(struct rapl_reader *r) {
-  if (same_selection(&r->cfg, &r->pending_cfg)) {
+  /* Reporting options and MSRMinInterval apply without reopening anything. */
+  if (rapl_config_same_selection(&r->cfg, &r->pending_cfg)) {
     r->cfg = r->pending_cfg;
     r->pending = false;
     return;

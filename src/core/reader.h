@@ -46,9 +46,6 @@ void rapl_reader_set_clock(struct rapl_reader *r, rapl_clock_fn clock,
 /* The backend in use, or NULL when none works. */
 const struct rapl_backend *rapl_reader_backend(const struct rapl_reader *r);
 
-/* Why the last selection failed ("" when a backend is active). */
-const char *rapl_reader_last_error(const struct rapl_reader *r);
-
 /* Chooses a backend for cfg the way the reader does, opening its zones into
  * out; the probe command uses it to explain the choice. Returns the backend
  * or NULL with the reason in why. */
