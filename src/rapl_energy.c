@@ -29,19 +29,27 @@ static void log_to_collectd(int level, const char *message, void *ud) {
   plugin_log(level, PLUGIN_NAME ": %s", message);
 }
 
+/* make_backend_meta (at init) made one per backend. */
 static meta_data_t *meta_for(const struct rapl_backend *b) {
-  for (size_t i = 0;
-       rapl_backends[i] != NULL && i < STATIC_ARRAY_SIZE(backend_meta); i++) {
-    if (rapl_backends[i] != b)
-      continue;
+  for (size_t i = 0; rapl_backends[i] != NULL; i++)
+    if (rapl_backends[i] == b)
+      return backend_meta[i];
+  return NULL;
+}
+
+static int make_backend_meta(void) {
+  for (size_t i = 0; rapl_backends[i] != NULL; i++) {
+    if (i == STATIC_ARRAY_SIZE(backend_meta))
+      return -1;
     if (backend_meta[i] == NULL) {
       backend_meta[i] = meta_data_create();
-      if (backend_meta[i] != NULL)
-        meta_data_add_string(backend_meta[i], META_BACKEND, b->name);
+      if (backend_meta[i] == NULL ||
+          meta_data_add_string(backend_meta[i], META_BACKEND,
+                               rapl_backends[i]->name) != 0)
+        return -1;
     }
-    return backend_meta[i];
   }
-  return NULL;
+  return 0;
 }
 
 static void dispatch_gauge(const char *plugin_instance, const char *type,
@@ -123,7 +131,7 @@ static int rapl_energy_init(void) {
   }
   if (reader == NULL)
     reader = rapl_reader_create(&plugin_cfg);
-  if (reader == NULL) {
+  if (reader == NULL || make_backend_meta() != 0) {
     ERROR(PLUGIN_NAME ": out of memory");
     return -1;
   }
