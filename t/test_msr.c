@@ -12,6 +12,7 @@
 
 #include "backend.h"
 #include "capability.h"
+#include "fixture.h"
 #include "msr_model.h"
 #include "rapl_config.h"
 #include "rapl_log.h"
@@ -147,8 +148,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 
 static int setup(void **state) {
   (void)state;
-  snprintf(tmp, sizeof(tmp), "/tmp/test_msr.XXXXXX");
-  if (mkdtemp(tmp) == NULL)
+  if (fixture_mkdtemp(tmp, sizeof(tmp), "test_msr") != 0)
     return -1;
   logs[0] = '\0';
   why[0] = '\0';
@@ -634,11 +634,6 @@ static void test_read_errors(void **state) {
 /* The mount of the current simulator test (t/sim_harness). */
 static struct sim sim;
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* Mounts the simulator with a spec and points cfg at it; fails the test when
  * it cannot run (no binary, no /dev/fuse). */
 static void start_sim(const char *spec) {
@@ -669,45 +664,35 @@ static const char amd_spec[] = "vendor amd\nfamily 25\nmodel 1\nesu 16\n"
                                "zone core package 0 core 2 watts 5\n"
                                "zone core package 0 core 3 watts 6\n";
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Average watts of every open zone over one second, measured together: the
- * sum of each zone's per-counter deltas, each modulo the range, as the reader
- * does. Each read is timed at the middle of its call. */
+/* Average watts of every open zone over one second of the simulator's
+ * virtual clock: the sum of each zone's per-counter deltas, each modulo the
+ * range, as the reader does. */
 #define MAX_MEASURED 16
 static double measured[MAX_MEASURED];
 
 static void measure(void) {
   uint64_t a[MAX_MEASURED][16], b[16];
-  double ta[MAX_MEASURED];
   assert_true(set.n <= MAX_MEASURED);
   for (size_t i = 0; i < set.n; i++) {
     assert_true(set.zones[i].n_counters <= 16);
-    double t = now();
     assert_int_equal(B->read(&set.zones[i], a[i]), 0);
-    ta[i] = (t + now()) / 2;
   }
-  sleep_ms(1000);
+  sim_advance_ms(&sim, 1000);
   for (size_t i = 0; i < set.n; i++) {
     const struct rapl_zone *z = &set.zones[i];
-    double t = now();
     assert_int_equal(B->read(z, b), 0);
-    t = (t + now()) / 2;
     uint64_t units = 0;
     for (size_t k = 0; k < z->n_counters; k++)
       units += (b[k] - a[i][k]) % z->range;
-    measured[i] = (double)units * z->joules_per_unit / (t - ta[i]);
+    measured[i] = (double)units * z->joules_per_unit / 1.0;
   }
 }
 
+/* Exact but for one counter unit at each end of the second. */
 static void assert_watts(const struct rapl_zone *z, double want) {
   assert_non_null(z);
   double got = measured[z - set.zones];
-  if (fabs(got - want) > 0.02 * want)
+  if (fabs(got - want) > 1e-4 * want)
     fail_msg("%s %s: %.3f W, expected %.3f W", z->instance,
              rapl_zone_kind_name(z->kind), got, want);
 }
@@ -732,7 +717,7 @@ static void test_amd_package_and_cores(void **state) {
       assert_int_not_equal(core->counters[i].fd, core->counters[j].fd);
   }
   assert_true(core->joules_per_unit == 1.0 / 65536);
-  char want[600];
+  char want[700];
   snprintf(want, sizeof(want), "%s/dev/cpu/{0,1,2,3}/msr", sim.mnt);
   assert_string_equal(core->source, want);
   measure();
@@ -769,7 +754,7 @@ static void test_amd_dies_per_package(void **state) {
   const struct rapl_zone *c1 = find("package-1", RAPL_ZONE_CORE);
   assert_non_null(c1);
   assert_int_equal(c1->n_counters, 4);
-  char want[600];
+  char want[700];
   snprintf(want, sizeof(want), "%s/dev/cpu/{4,5,6,7}/msr", sim.mnt);
   assert_string_equal(c1->source, want);
   measure();
@@ -794,7 +779,7 @@ static void test_amd_failover(void **state) {
   assert_int_equal(open_zones(), 2);
   const struct rapl_zone *pkg = find("package-0", RAPL_ZONE_PACKAGE);
   const struct rapl_zone *core = find("package-0", RAPL_ZONE_CORE);
-  char want[600];
+  char want[700];
   snprintf(want, sizeof(want), "%s/dev/cpu/1/msr", sim.mnt);
   assert_string_equal(pkg->source, want);
   snprintf(want, sizeof(want), "%s/dev/cpu/{4,1,2,3}/msr", sim.mnt);
@@ -894,5 +879,5 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_intel_sim_watts, setup,
                                       teardown_sim),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return sim_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -1,5 +1,7 @@
-/* The reader against the live simulator: counters advance in real time, and
- * files vanish, fail and come back the way the kernel's do. */
+/* The reader against the simulator on its virtual clock: time moves only
+ * when the test advances it, so power comes out exact to the counter's unit
+ * whatever the machine's load, and files vanish, fail and come back the way
+ * the kernel's do. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "energy_counter.h"
 #include "fixture.h"
 #include "reader.h"
 #include "sim_harness.h"
@@ -15,9 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PKG0_UJ "sys/devices/virtual/powercap/intel-rapl/intel-rapl:0/energy_uj"
+
+/* Power on the virtual clock is exact but for the counters' rounding: one
+ * unit at each end of an interval of several hundred ms. */
+#define REL_TOL 1e-4
+/* The ESU 14 unit of the spec below, and the DRAM unit it overrides. */
+#define UNIT_J (1.0 / 16384)
+#define DRAM_UNIT_J 15.3e-6
 
 static const char two_socket_spec[] =
     "vendor intel\nfamily 6\nmodel 85\nesu 14\n"
@@ -34,15 +43,16 @@ struct expect {
   const char *instance;
   enum rapl_zone_kind kind;
   double watts;
+  double unit_j;
 };
 
 static const struct expect two_socket_watts[] = {
-    {"package-0", RAPL_ZONE_PACKAGE, 45.5},
-    {"package-0", RAPL_ZONE_CORE, 20},
-    {"package-0", RAPL_ZONE_DRAM, 7.5},
-    {"package-1", RAPL_ZONE_PACKAGE, 61.25},
-    {"package-1", RAPL_ZONE_CORE, 30},
-    {"package-1", RAPL_ZONE_DRAM, 9},
+    {"package-0", RAPL_ZONE_PACKAGE, 45.5, UNIT_J},
+    {"package-0", RAPL_ZONE_CORE, 20, UNIT_J},
+    {"package-0", RAPL_ZONE_DRAM, 7.5, DRAM_UNIT_J},
+    {"package-1", RAPL_ZONE_PACKAGE, 61.25, UNIT_J},
+    {"package-1", RAPL_ZONE_CORE, 30, UNIT_J},
+    {"package-1", RAPL_ZONE_DRAM, 9, DRAM_UNIT_J},
 };
 
 struct seen {
@@ -59,11 +69,6 @@ static void collect(const struct rapl_sample *sample, void *ud) {
   seen->n++;
 }
 
-static void pause_ms(int ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static int read_now(struct rapl_reader *r, struct seen *seen) {
   memset(seen, 0, sizeof(*seen));
   return rapl_reader_read(r, collect, seen);
@@ -77,18 +82,47 @@ find(const struct seen *seen, const char *instance, enum rapl_zone_kind kind) {
   return NULL;
 }
 
+static const struct rapl_sample *must_find(const struct seen *seen,
+                                           const struct expect *e) {
+  const struct rapl_sample *s = find(seen, e->instance, e->kind);
+  if (s == NULL)
+    fail_msg("no sample for %s/%s", e->instance, rapl_zone_kind_name(e->kind));
+  return s;
+}
+
 static void assert_watts(const struct seen *seen, const struct expect *e,
                          size_t n) {
   for (size_t i = 0; i < n; i++) {
-    const struct rapl_sample *s = find(seen, e[i].instance, e[i].kind);
-    if (s == NULL)
-      fail_msg("no sample for %s/%s", e[i].instance,
-               rapl_zone_kind_name(e[i].kind));
+    const struct rapl_sample *s = must_find(seen, &e[i]);
     assert_true(s->has_power);
-    if (fabs(s->power_w - e[i].watts) > e[i].watts * 0.01)
-      fail_msg("%s/%s: %.4f W, simulated %.4f W", e[i].instance,
+    if (fabs(s->power_w - e[i].watts) > e[i].watts * REL_TOL)
+      fail_msg("%s/%s: %.6f W, simulated %.6f W", e[i].instance,
                rapl_zone_kind_name(e[i].kind), s->power_w, e[i].watts);
   }
+}
+
+/* The energy a zone reported equals what the simulator drew over the seconds
+ * between two reads, to one counter unit (plus the microjoule that powercap's
+ * text rounds away at each end). */
+static void assert_energy(const struct seen *seen, const struct expect *e,
+                          size_t n, double seconds) {
+  for (size_t i = 0; i < n; i++) {
+    const struct rapl_sample *s = must_find(seen, &e[i]);
+    double want = e[i].watts * seconds;
+    if (fabs(s->energy_j - want) > e[i].unit_j + 2e-6)
+      fail_msg("%s/%s: %.9f J reported, %.9f J simulated over %.9f s "
+               "(off by %.3g units)",
+               e[i].instance, rapl_zone_kind_name(e[i].kind), s->energy_j, want,
+               seconds, (s->energy_j - want) / e[i].unit_j);
+  }
+}
+
+static struct rapl_reader *reader_on(struct sim *sim,
+                                     const struct rapl_config *cfg) {
+  struct rapl_reader *r = rapl_reader_create(cfg);
+  assert_non_null(r);
+  sim_attach(sim, r);
+  return r;
 }
 
 static void powercap_power_matches_simulation(void **state) {
@@ -98,12 +132,14 @@ static void powercap_power_matches_simulation(void **state) {
   struct seen seen;
   sim_start(&sim, two_socket_spec);
   sim_config(&sim, &cfg);
-  struct rapl_reader *r = rapl_reader_create(&cfg);
+  struct rapl_reader *r = reader_on(&sim, &cfg);
+  sim_advance_ms(&sim, 123); /* not at the counters' origin */
   assert_int_equal(read_now(r, &seen), 6);
-  for (int round = 0; round < 3; round++) {
-    pause_ms(400);
+  for (int round = 1; round <= 3; round++) {
+    sim_advance_ms(&sim, 400);
     assert_int_equal(read_now(r, &seen), 6);
     assert_watts(&seen, two_socket_watts, 6);
+    assert_energy(&seen, two_socket_watts, 6, 0.4 * round);
   }
   rapl_reader_destroy(r);
   sim_stop(&sim);
@@ -117,15 +153,15 @@ static void vanished_zone_is_withheld_and_rediscovered(void **state) {
   sim_start(&sim, two_socket_spec);
   sim_config(&sim, &cfg);
   fixture_capture_logs();
-  struct rapl_reader *r = rapl_reader_create(&cfg);
+  struct rapl_reader *r = reader_on(&sim, &cfg);
   read_now(r, &seen);
-  pause_ms(200);
+  sim_advance_ms(&sim, 200);
   read_now(r, &seen);
   double energy_before = find(&seen, "package-0", RAPL_ZONE_PACKAGE)->energy_j;
 
   sim_ctl(&sim, "hide %s", PKG0_UJ); /* like a driver unload */
   for (int i = 0; i < 3; i++) {
-    pause_ms(100);
+    sim_advance_ms(&sim, 100);
     assert_int_equal(read_now(r, &seen), 5);
     assert_null(find(&seen, "package-0", RAPL_ZONE_PACKAGE));
   }
@@ -133,14 +169,14 @@ static void vanished_zone_is_withheld_and_rediscovered(void **state) {
   assert_int_equal(fixture_log_count("No such device"), 1);
 
   sim_ctl(&sim, "show %s", PKG0_UJ);
-  pause_ms(100);
+  sim_advance_ms(&sim, 100);
   assert_int_equal(read_now(r, &seen), 6);
   const struct rapl_sample *back = find(&seen, "package-0", RAPL_ZONE_PACKAGE);
   assert_non_null(back);
   assert_false(back->has_power); /* re-baselined: no spike over the gap */
   assert_true(back->energy_j == energy_before); /* the total carries on */
   assert_int_equal(fixture_log_count("readable again"), 1);
-  pause_ms(300);
+  sim_advance_ms(&sim, 300);
   read_now(r, &seen);
   assert_watts(&seen, two_socket_watts, 6);
   rapl_reader_destroy(r);
@@ -156,27 +192,25 @@ static void msr_reports_the_same_watts_as_powercap(void **state) {
   sim_config(&sim, &pc);
   msr = pc;
   msr.msr_force = true;
-  struct rapl_reader *rp = rapl_reader_create(&pc);
-  struct rapl_reader *rm = rapl_reader_create(&msr);
+  struct rapl_reader *rp = reader_on(&sim, &pc);
+  struct rapl_reader *rm = reader_on(&sim, &msr);
   read_now(rp, &a);
   read_now(rm, &b);
   assert_string_equal(rapl_reader_backend(rm)->name, "msr");
-  pause_ms(1000);
+  sim_advance_ms(&sim, 1000);
   assert_int_equal(read_now(rp, &a), 6);
   assert_int_equal(read_now(rm, &b), 6);
   assert_watts(&a, two_socket_watts, 6);
   assert_watts(&b, two_socket_watts, 6);
-  for (int i = 0; i < a.n; i++) {
-    const struct rapl_sample *m = find(&b, a.s[i].instance, a.s[i].kind);
-    assert_non_null(m);
-    assert_true(fabs(m->power_w - a.s[i].power_w) < a.s[i].power_w * 0.01);
-  }
+  assert_energy(&a, two_socket_watts, 6, 1.0);
+  assert_energy(&b, two_socket_watts, 6, 1.0);
   rapl_reader_destroy(rp);
   rapl_reader_destroy(rm);
   sim_stop(&sim);
 }
 
-static void msr_min_interval_holds_reads_back(void **state) {
+/* MSRMinInterval holds reads back for exactly that long, no less. */
+static void msr_min_interval_boundary(void **state) {
   (void)state;
   struct sim sim;
   struct rapl_config cfg;
@@ -185,15 +219,16 @@ static void msr_min_interval_holds_reads_back(void **state) {
   sim_config(&sim, &cfg);
   cfg.msr_force = true;
   cfg.msr_min_interval = 0.5;
-  struct rapl_reader *r = rapl_reader_create(&cfg);
+  struct rapl_reader *r = reader_on(&sim, &cfg);
   assert_int_equal(read_now(r, &seen), 6);
-  pause_ms(150);
+  sim_advance_ms(&sim, 150);
   assert_int_equal(read_now(r, &seen), 0);
-  pause_ms(150);
+  sim_advance_ns(&sim, 349999999); /* 1 ns short of 0.5 s */
   assert_int_equal(read_now(r, &seen), 0);
-  pause_ms(250);
+  sim_advance_ns(&sim, 1);
   assert_int_equal(read_now(r, &seen), 6);
-  assert_watts(&seen, two_socket_watts, 6); /* over the whole 550 ms */
+  assert_watts(&seen, two_socket_watts, 6); /* over the whole 0.5 s */
+  assert_energy(&seen, two_socket_watts, 6, 0.5);
   rapl_reader_destroy(r);
   sim_stop(&sim);
 }
@@ -208,71 +243,242 @@ static void msr_device_failure_moves_to_another_cpu(void **state) {
   cfg.msr_force = true;
   cfg.msr_min_interval = 0;
   fixture_capture_logs();
-  struct rapl_reader *r = rapl_reader_create(&cfg);
+  struct rapl_reader *r = reader_on(&sim, &cfg);
   read_now(r, &seen);
-  pause_ms(200);
+  sim_advance_ms(&sim, 200);
   read_now(r, &seen);
   fixture_logs_reset();
 
   sim_ctl(&sim, "fail dev/cpu/0/msr 6"); /* ENXIO: CPU 0 went offline */
-  pause_ms(100);
+  sim_advance_ms(&sim, 100);
   assert_int_equal(read_now(r, &seen), 3); /* package-1 only */
   assert_null(find(&seen, "package-0", RAPL_ZONE_PACKAGE));
   assert_int_equal(fixture_log_count("values are withheld"), 3);
-  pause_ms(100);
+  sim_advance_ms(&sim, 100);
   assert_int_equal(read_now(r, &seen), 6); /* rediscovered on CPU 1 */
   for (int i = 0; i < seen.n; i++)
     if (!strcmp(seen.s[i].instance, "package-0"))
       assert_false(seen.s[i].has_power);
   assert_int_equal(fixture_log_count("readable again"), 3);
   assert_non_null(strstr(fixture_logs(), "/dev/cpu/1/msr"));
-  pause_ms(300);
+  sim_advance_ms(&sim, 300);
   read_now(r, &seen);
   assert_watts(&seen, two_socket_watts, 6);
   rapl_reader_destroy(r);
   sim_stop(&sim);
 }
 
-static void switch_powercap_to_msr_and_back(void **state) {
+/* Every counter wraps between two reads: power and energy stay exact. With
+ * MSRs the modulus is 2^32 units; powercap's max_energy_range_uj is
+ * (2^32 - 1) units, so a wrap there may lose the one unit the kernel's
+ * range leaves out, and no more. */
+static void counters_wrap_between_reads(void **state) {
+  (void)state;
+  for (int use_msr = 0; use_msr < 2; use_msr++) {
+    struct sim sim;
+    struct rapl_config cfg;
+    struct seen seen;
+    sim_start(&sim, two_socket_spec);
+    sim_config(&sim, &cfg);
+    cfg.msr_force = use_msr;
+    cfg.msr_min_interval = 0;
+    /* Each counter wraps 100 ms from now. */
+    for (size_t i = 0; i < 6; i++) {
+      const struct expect *e = &two_socket_watts[i];
+      sim_ctl(&sim, "set %s:%c %.9f", rapl_zone_kind_name(e->kind),
+              e->instance[8], 4294967296.0 * e->unit_j - e->watts * 0.1);
+    }
+    struct rapl_reader *r = reader_on(&sim, &cfg);
+    assert_int_equal(read_now(r, &seen), 6);
+    sim_advance_ms(&sim, 300);
+    assert_int_equal(read_now(r, &seen), 6);
+    assert_watts(&seen, two_socket_watts, 6);
+    assert_energy(&seen, two_socket_watts, 6, 0.3);
+    rapl_reader_destroy(r);
+    sim_stop(&sim);
+  }
+}
+
+/* The last unit before the wrap and the first after it are one unit apart. */
+static void msr_wrap_boundary_is_one_unit(void **state) {
   (void)state;
   struct sim sim;
-  struct rapl_config pc, msr, msr_slower;
+  struct rapl_config cfg;
+  struct seen seen;
+  sim_start(&sim, "vendor intel\nesu 14\ncpu 0 package 0\n"
+                  "zone package package 0 watts 16.384\n");
+  sim_config(&sim, &cfg);
+  cfg.msr_force = true;
+  cfg.msr_min_interval = 0;
+  /* Half a unit short of 2^32 units: the counter reads 0xffffffff; at
+   * 16.384 W one unit (1/16384 J) takes 1/268435.456 s = 3725.29 ns. */
+  sim_ctl(&sim, "set package:0 %.12f", (4294967296.0 - 0.5) * UNIT_J);
+  struct rapl_reader *r = reader_on(&sim, &cfg);
+  assert_int_equal(read_now(r, &seen), 1);
+  sim_advance_ns(&sim, 3725); /* 0.99999 units later: now 2^32 - 0.5 + ... */
+  assert_int_equal(read_now(r, &seen), 1);
+  assert_true(seen.s[0].energy_j == UNIT_J); /* wrapped: exactly one unit */
+  rapl_reader_destroy(r);
+  sim_stop(&sim);
+}
+
+/* A step implying up to RAPL_MAX_PLAUSIBLE_WATTS is energy; beyond it, a
+ * reset that is withheld rather than reported as a spike. */
+static void plausibility_bound(void **state) {
+  (void)state;
+  struct sim sim;
+  struct rapl_config cfg;
+  struct seen seen;
+  sim_start(&sim, "vendor intel\nesu 14\ncpu 0 package 0\n"
+                  "zone package package 0 watts 45.5\n");
+  sim_config(&sim, &cfg);
+  fixture_capture_logs();
+  struct rapl_reader *r = reader_on(&sim, &cfg);
+  assert_int_equal(read_now(r, &seen), 1);
+  /* Over one second, 45.5 W drawn plus a jump to just below the bound (two
+   * units of margin for the counter's rounding). */
+  double below = RAPL_MAX_PLAUSIBLE_WATTS - 45.5 - 2 * UNIT_J;
+  sim_ctl(&sim, "jump package:0 %.9f", below);
+  sim_advance_ms(&sim, 1000);
+  assert_int_equal(read_now(r, &seen), 1);
+  assert_true(seen.s[0].has_power);
+  assert_true(fabs(seen.s[0].power_w -
+                   (RAPL_MAX_PLAUSIBLE_WATTS - 2 * UNIT_J)) <= 2 * UNIT_J);
+  double total = seen.s[0].energy_j;
+  assert_int_equal(fixture_log_count("reset"), 0);
+  /* Two units beyond it: a reset; the total does not move. */
+  sim_ctl(&sim, "jump package:0 %.9f", below + 4 * UNIT_J);
+  sim_advance_ms(&sim, 1000);
+  assert_int_equal(read_now(r, &seen), 1);
+  assert_false(seen.s[0].has_power);
+  assert_true(seen.s[0].energy_j == total);
+  assert_int_equal(fixture_log_count("a reset"), 1);
+  sim_advance_ms(&sim, 1000);
+  assert_int_equal(read_now(r, &seen), 1);
+  assert_true(fabs(seen.s[0].power_w - 45.5) <= 45.5 * REL_TOL);
+  rapl_reader_destroy(r);
+  sim_stop(&sim);
+}
+
+/* Reads at 300 ms steps through a sequence of configurations, each switched
+ * to at the read after it is given, while every open costs 2 ms of simulated
+ * time (discovery is not free on a real machine): the energy totals stay
+ * equal to what the simulator drew, to one counter unit per switch. */
+static void energy_is_continuous_across(const struct rapl_config *cfgs,
+                                        size_t n_cfgs,
+                                        const char *const *backends) {
+  struct sim sim;
   struct seen seen;
   sim_start(&sim, two_socket_spec);
-  sim_config(&sim, &pc);
-  msr = pc;
-  msr.msr_force = true;
-  msr.msr_min_interval = 0;
-  msr_slower = msr;
-  msr_slower.msr_min_interval = 0.1;
+  struct rapl_config base;
+  sim_config(&sim, &base);
+  /* The paths depend on the mount: keep the test's switches, take its paths */
+  struct rapl_config *mine = calloc(n_cfgs, sizeof(*mine));
+  assert_non_null(mine);
+  for (size_t i = 0; i < n_cfgs; i++) {
+    mine[i] = cfgs[i];
+    memcpy(mine[i].sysfs_path, base.sysfs_path, sizeof(base.sysfs_path));
+    memcpy(mine[i].procfs_path, base.procfs_path, sizeof(base.procfs_path));
+    if (mine[i].msr_device_path[0] == '\0')
+      memcpy(mine[i].msr_device_path, base.msr_device_path,
+             sizeof(base.msr_device_path));
+    else { /* a relative template here is a variant below the mount */
+      char tmpl[sizeof(sim.mnt) + RAPL_PATH_MAX];
+      snprintf(tmpl, sizeof(tmpl), "%s/%s", sim.mnt, cfgs[i].msr_device_path);
+      assert_true(strlen(tmpl) < RAPL_PATH_MAX);
+      memcpy(mine[i].msr_device_path, tmpl, RAPL_PATH_MAX);
+    }
+  }
   fixture_capture_logs();
-  struct rapl_reader *r = rapl_reader_create(&pc);
-  read_now(r, &seen);
-  pause_ms(300);
+  struct rapl_reader *r = reader_on(&sim, &mine[0]);
+  sim_open_cost_ns(&sim, 2000000);
+  assert_int_equal(read_now(r, &seen), 6);
+  int64_t t0 = sim_clock(&sim); /* after discovery: the baseline's time */
+  assert_string_equal(rapl_reader_backend(r)->name, backends[0]);
+  for (size_t i = 1; i < n_cfgs; i++) {
+    rapl_reader_reconfigure(r, &mine[i]);
+    sim_advance_ms(&sim, 300);
+    assert_int_equal(read_now(r, &seen), 6); /* the old one, to the end */
+    assert_watts(&seen, two_socket_watts, 6);
+    assert_string_equal(rapl_reader_backend(r)->name, backends[i]);
+    sim_advance_ms(&sim, 300);
+    assert_int_equal(read_now(r, &seen), 6); /* the new one, with a rate */
+    assert_watts(&seen, two_socket_watts, 6);
+  }
+  double seconds = (double)(sim_clock(&sim) - t0) / 1e9;
+  assert_true(seconds > 0.6 * (double)(n_cfgs - 1)); /* opens did cost */
+  for (size_t i = 0; i < 6; i++) {
+    const struct rapl_sample *s = must_find(&seen, &two_socket_watts[i]);
+    double want = two_socket_watts[i].watts * seconds;
+    double unit = two_socket_watts[i].unit_j;
+    if (fabs(s->energy_j - want) > (double)n_cfgs * (unit + 2e-6))
+      fail_msg("%s/%s: %.9f J reported over the switches, %.9f J simulated: "
+               "%.1f units lost",
+               two_socket_watts[i].instance,
+               rapl_zone_kind_name(two_socket_watts[i].kind), s->energy_j, want,
+               (want - s->energy_j) / unit);
+  }
+  rapl_reader_destroy(r);
+  free(mine);
+  sim_stop(&sim);
+}
 
-  rapl_reader_reconfigure(r, &msr);
-  assert_int_equal(read_now(r, &seen), 6); /* still powercap */
-  assert_string_equal(rapl_reader_backend(r)->name, "msr");
-  assert_watts(&seen, two_socket_watts, 6);
-  pause_ms(300);
-  assert_int_equal(read_now(r, &seen), 6); /* msr, with a rate already */
-  assert_watts(&seen, two_socket_watts, 6);
+static void switch_powercap_to_msr_and_back(void **state) {
+  (void)state;
+  struct rapl_config cfgs[3];
+  rapl_config_defaults(&cfgs[0]);
+  cfgs[1] = cfgs[0];
+  cfgs[1].msr_force = true;
+  cfgs[1].msr_min_interval = 0;
+  cfgs[2] = cfgs[0];
+  const char *const backends[] = {"powercap", "msr", "powercap"};
+  energy_is_continuous_across(cfgs, 3, backends);
   assert_int_equal(fixture_log_count("PLATYPUS"), 1);
-
-  rapl_reader_reconfigure(r, &msr_slower); /* nothing to reopen */
-  pause_ms(300);
-  read_now(r, &seen);
-  assert_watts(&seen, two_socket_watts, 6);
   assert_int_equal(fixture_log_count("backend msr selected"), 1);
+  assert_int_equal(fixture_log_count("backend powercap selected"), 2);
+}
 
-  rapl_reader_reconfigure(r, &pc);
-  pause_ms(300);
+/* MSR to MSR (the device path changed, the counters did not). */
+static void switch_msr_to_msr(void **state) {
+  (void)state;
+  struct rapl_config cfgs[3];
+  rapl_config_defaults(&cfgs[0]);
+  cfgs[0].msr_force = true;
+  cfgs[0].msr_min_interval = 0;
+  cfgs[0].msr_device_path[0] = '\0';
+  cfgs[1] = cfgs[0];
+  snprintf(cfgs[1].msr_device_path, sizeof(cfgs[1].msr_device_path),
+           "dev/../dev/cpu/%%d/msr");
+  cfgs[2] = cfgs[0];
+  const char *const backends[] = {"msr", "msr", "msr"};
+  energy_is_continuous_across(cfgs, 3, backends);
+  assert_int_equal(fixture_log_count("PLATYPUS"), 1);
+}
+
+/* Options that reopen nothing take effect without a new baseline. */
+static void reporting_change_reopens_nothing(void **state) {
+  (void)state;
+  struct sim sim;
+  struct rapl_config cfg, slower;
+  struct seen seen;
+  sim_start(&sim, two_socket_spec);
+  sim_config(&sim, &cfg);
+  cfg.msr_force = true;
+  cfg.msr_min_interval = 0;
+  slower = cfg;
+  slower.msr_min_interval = 0.1;
+  fixture_capture_logs();
+  struct rapl_reader *r = reader_on(&sim, &cfg);
   read_now(r, &seen);
-  assert_string_equal(rapl_reader_backend(r)->name, "powercap");
-  pause_ms(300);
+  sim_advance_ms(&sim, 300);
+  rapl_reader_reconfigure(r, &slower);
   read_now(r, &seen);
   assert_watts(&seen, two_socket_watts, 6);
-  assert_int_equal(fixture_log_count("PLATYPUS"), 1);
+  sim_advance_ms(&sim, 300);
+  read_now(r, &seen);
+  assert_watts(&seen, two_socket_watts, 6);
+  assert_energy(&seen, two_socket_watts, 6, 0.6);
+  assert_int_equal(fixture_log_count("backend msr selected"), 1);
   rapl_reader_destroy(r);
   sim_stop(&sim);
 }
@@ -304,7 +510,7 @@ static void selection_matrix(void **state) {
         cfg.msr_enabled = enabled;
         cfg.msr_force = force;
         fixture_capture_logs();
-        struct rapl_reader *r = rapl_reader_create(&cfg);
+        struct rapl_reader *r = reader_on(&sim, &cfg);
         int n = read_now(r, &seen);
         const struct rapl_backend *b = rapl_reader_backend(r);
         const char *want = force     ? "msr"
@@ -342,12 +548,16 @@ int main(void) {
                                 sim_teardown),
       cmocka_unit_test_teardown(msr_reports_the_same_watts_as_powercap,
                                 sim_teardown),
-      cmocka_unit_test_teardown(msr_min_interval_holds_reads_back,
-                                sim_teardown),
+      cmocka_unit_test_teardown(msr_min_interval_boundary, sim_teardown),
       cmocka_unit_test_teardown(msr_device_failure_moves_to_another_cpu,
                                 sim_teardown),
+      cmocka_unit_test_teardown(counters_wrap_between_reads, sim_teardown),
+      cmocka_unit_test_teardown(msr_wrap_boundary_is_one_unit, sim_teardown),
+      cmocka_unit_test_teardown(plausibility_bound, sim_teardown),
       cmocka_unit_test_teardown(switch_powercap_to_msr_and_back, sim_teardown),
+      cmocka_unit_test_teardown(switch_msr_to_msr, sim_teardown),
+      cmocka_unit_test_teardown(reporting_change_reopens_nothing, sim_teardown),
       cmocka_unit_test_teardown(selection_matrix, sim_teardown),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return sim_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -170,12 +170,14 @@ static int size_buffers(struct tracked_zone *t, size_t n) {
 }
 
 /* Takes ownership of a freshly opened zone: a zone seen before continues its
- * energy total on the new counters, a new one starts at zero. */
-static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
+ * energy total on the new counters, a new one starts at zero. Returns the
+ * zone now reading z, or NULL when z was closed instead. */
+static struct tracked_zone *adopt_zone(struct rapl_reader *r,
+                                       struct rapl_zone *z) {
   struct tracked_zone *t = find_tracked(r, z);
   if (t != NULL && t->state == ZONE_OPEN) {
     r->backend->close(z); /* already reading it */
-    return;
+    return NULL;
   }
   if (t == NULL) {
     if (r->n_zones == r->cap_zones) {
@@ -183,7 +185,7 @@ static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
       struct tracked_zone *zones = realloc(r->zones, cap * sizeof(*zones));
       if (zones == NULL) {
         r->backend->close(z);
-        return;
+        return NULL;
       }
       r->zones = zones;
       r->cap_zones = cap;
@@ -194,7 +196,7 @@ static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
       free(t->prev);
       free(t->raw);
       r->backend->close(z);
-      return;
+      return NULL;
     }
     r->n_zones++;
     rapl_energy_init(&t->energy, t->prev, z->n_counters, z->joules_per_unit);
@@ -203,7 +205,7 @@ static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
   } else {
     if (size_buffers(t, z->n_counters) != 0) {
       r->backend->close(z);
-      return;
+      return NULL;
     }
     if (t->state == ZONE_LOST) {
       rapl_log(RAPL_LOG_NOTICE,
@@ -218,6 +220,7 @@ static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
   t->zone = *z;
   t->state = ZONE_OPEN;
   t->invalid_logged = false;
+  return t;
 }
 
 static void adopt_set(struct rapl_reader *r, struct rapl_zone_set *set) {
@@ -234,8 +237,9 @@ static void report_error_once(struct rapl_reader *r, const char *why) {
   rapl_log(RAPL_LOG_ERR, "%s", why);
 }
 
-static void activate(struct rapl_reader *r, const struct rapl_backend *b,
-                     struct rapl_zone_set *set) {
+/* Makes b the backend in use; its zones are adopted by the caller. */
+static void announce(struct rapl_reader *r, const struct rapl_backend *b,
+                     size_t n_zones) {
   r->backend = b;
   r->last_error[0] = '\0';
   if (b != &rapl_backend_msr)
@@ -247,7 +251,12 @@ static void activate(struct rapl_reader *r, const struct rapl_backend *b,
              "counters infer other processes' activity; see the README's "
              "section \"Security\"");
   r->platypus_warned = b == &rapl_backend_msr;
-  rapl_log(RAPL_LOG_INFO, "backend %s selected, %zu zone(s)", b->name, set->n);
+  rapl_log(RAPL_LOG_INFO, "backend %s selected, %zu zone(s)", b->name, n_zones);
+}
+
+static void activate(struct rapl_reader *r, const struct rapl_backend *b,
+                     struct rapl_zone_set *set) {
+  announce(r, b, set->n);
   adopt_set(r, set);
 }
 
@@ -339,49 +348,90 @@ static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
   return true;
 }
 
-/* Switches to the pending configuration at the end of a read. The new
- * backend is opened before the old one is closed: a configuration that
- * cannot read anything leaves the old one reporting (and is retried at each
- * read); one that can is baselined at once, so the next read has a rate. */
-static void apply_pending(struct rapl_reader *r) {
-  /* Reporting options and MSRMinInterval apply without reopening anything. */
+void rapl_reader_set_clock(struct rapl_reader *r, rapl_clock_fn clock,
+                           void *ud) {
+  r->clock = clock ? clock : monotonic_ns;
+  r->clock_ud = ud;
+}
+
+/* Takes the first reading of a zone that has just been (re)opened, so that
+ * the next read has a rate and nothing drawn from now on goes uncounted. */
+static void baseline_zone(struct rapl_reader *r, struct tracked_zone *t) {
+  struct rapl_sample ignored;
+  sample_zone(r, t, &ignored);
+}
+
+/* Opens what the pending configuration selects, before the read pass, so
+ * that the time discovery takes is still measured by the old zones. Returns
+ * the new backend with its zones in set, or NULL when nothing needs opening
+ * (only reporting options changed) or the new configuration cannot read: then
+ * the old one keeps reporting and the switch is tried again next read. */
+static const struct rapl_backend *prepare_switch(struct rapl_reader *r,
+                                                 struct rapl_zone_set *set) {
   if (rapl_config_same_selection(&r->cfg, &r->pending_cfg)) {
     r->cfg = r->pending_cfg;
     r->pending = false;
-    return;
+    return NULL;
   }
-  struct rapl_zone_set set = {0};
   char why[1024], msg[1200];
   const struct rapl_backend *b =
-      rapl_select_backend(&r->pending_cfg, &set, why, sizeof(why));
+      rapl_select_backend(&r->pending_cfg, set, why, sizeof(why));
   if (b == NULL) {
     snprintf(msg, sizeof(msg),
              "the new configuration cannot read RAPL (%s); still reading "
              "with the previous one through %s",
              why, r->backend->name);
     report_error_once(r, msg);
-    return;
   }
-  const struct rapl_backend *old = r->backend;
-  retire_all(r);
-  r->cfg = r->pending_cfg;
-  r->pending = false;
-  activate(r, b, &set);
-  /* MSR to MSR: a baseline now would read the registers again at once,
-   * closer together than MSRMinInterval allows; the next read baselines. */
-  if (old == &rapl_backend_msr && b == &rapl_backend_msr)
+  return b;
+}
+
+/* Moves tracked zone t from the old backend to its counterpart in set, if
+ * the new configuration has one, and baselines it at once: right after the
+ * old counter's last reading, so at most one pread's worth of energy goes
+ * unaccounted at the switch. */
+static void hand_over(struct rapl_reader *r, struct tracked_zone *t,
+                      const struct rapl_backend *next,
+                      struct rapl_zone_set *set) {
+  close_zone(r, t, ZONE_RETIRED);
+  for (size_t i = 0; i < set->n; i++) {
+    struct rapl_zone *z = &set->zones[i];
+    if (z->kind != t->zone.kind || strcmp(z->instance, t->zone.instance) != 0)
+      continue;
+    if (size_buffers(t, z->n_counters) != 0)
+      return; /* out of memory: rediscovered as a new zone after the switch */
+    t->zone = *z;
+    set->zones[i] = set->zones[--set->n];
+    t->state = ZONE_OPEN;
+    t->invalid_logged = false;
+    rapl_energy_rebase(&t->energy, t->prev, t->zone.n_counters,
+                       t->zone.joules_per_unit);
+    const struct rapl_backend *old = r->backend;
+    r->backend = next;
+    baseline_zone(r, t);
+    r->backend = old;
     return;
-  for (size_t i = 0; i < r->n_zones; i++) {
-    struct rapl_sample ignored;
-    if (r->zones[i].state == ZONE_OPEN)
-      sample_zone(r, &r->zones[i], &ignored);
   }
 }
 
-void rapl_reader_set_clock(struct rapl_reader *r, rapl_clock_fn clock,
-                           void *ud) {
-  r->clock = clock ? clock : monotonic_ns;
-  r->clock_ud = ud;
+/* Completes a switch after the read pass: zones only the new configuration
+ * has are adopted (a total seen before carries on) and baselined. */
+static void finish_switch(struct rapl_reader *r,
+                          const struct rapl_backend *next,
+                          struct rapl_zone_set *set) {
+  size_t handed_over = 0;
+  for (size_t i = 0; i < r->n_zones; i++)
+    handed_over += r->zones[i].state != ZONE_RETIRED;
+  r->cfg = r->pending_cfg;
+  r->pending = false;
+  announce(r, next, handed_over + set->n);
+  for (size_t i = 0; i < set->n; i++) {
+    struct tracked_zone *t = adopt_zone(r, &set->zones[i]);
+    if (t != NULL)
+      baseline_zone(r, t);
+  }
+  free(set->zones);
+  memset(set, 0, sizeof(*set));
 }
 
 int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud) {
@@ -398,19 +448,25 @@ int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud) {
   }
   if (msr_held_back(r, now_ns))
     return 0;
-  if (r->n_lost > 0)
+  struct rapl_zone_set incoming = {0};
+  const struct rapl_backend *next =
+      r->pending ? prepare_switch(r, &incoming) : NULL;
+  if (next == NULL && r->n_lost > 0)
     rescan(r);
-  for (size_t i = 0; i < r->n_zones; i++) {
+  size_t n_old = r->n_zones;
+  for (size_t i = 0; i < n_old; i++) {
     struct tracked_zone *t = &r->zones[i];
     struct rapl_sample s;
     if (t->state == ZONE_OPEN && sample_zone(r, t, &s)) {
       cb(&s, ud);
       count++;
     }
+    if (next != NULL)
+      hand_over(r, t, next, &incoming);
   }
   r->last_read_ns = now_ns;
   r->have_read = true;
-  if (r->pending)
-    apply_pending(r);
+  if (next != NULL)
+    finish_switch(r, next, &incoming);
   return count;
 }

@@ -5,10 +5,13 @@
  * a RAPL reader looks at: sys/class/powercap and sys/devices/virtual/powercap
  * (zones, energy_uj, max_energy_range_uj), sys/devices/system/cpu (online
  * list and topology), proc/cpuinfo and dev/cpu/N/msr.  Every counter is
- * computed at read time from CLOCK_MONOTONIC, like the kernel reads the
- * hardware: energy(t) = start_j + watts * (t - t0), the 32-bit counter is
- * floor(energy / unit) mod 2^32.  A control file, ctl, hides files, makes
- * opens or reads fail and changes the power or the energy of a zone.
+ * computed at read time, like the kernel reads the hardware: energy(t) =
+ * start_j + watts * (t - t0), the 32-bit counter is floor(energy / unit) mod
+ * 2^32.  t is CLOCK_MONOTONIC, or with "clock virtual" a clock that stands
+ * still until a test advances it, so that unit tests compute power exactly
+ * whatever the machine's load.  A control file, ctl, hides files, makes opens
+ * or reads fail, changes the power or the energy of a zone and moves the
+ * virtual clock.
  *
  * usage: raplsim [-f] [-d] [-s] [-o OPTS] SPECFILE MOUNTPOINT
  * See t/sim/README for the spec format and the control commands.
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +70,10 @@ static struct {
   enum vendor vendor;
   int family, model, esu;
   bool family_set, model_set, nodieid, no_powercap, kernel_math;
+  /* Virtual clock: now is vnow_ns; every open of a file under sys/ or dev/
+   * costs open_cost_ns, as discovery costs real time on a real machine. */
+  bool virtual_clock;
+  int64_t vnow_ns, open_cost_ns;
   struct cpu cpus[MAX_CPUS];
   int ncpus;
   struct zone zones[MAX_ZONES];
@@ -277,8 +285,11 @@ static void parse_spec(const char *path) {
         spec_error(line, "too many mmio lines");
       S.mmio_line[S.nmmio] = line;
       S.mmio[S.nmmio++] = need_int(line, "mmio package", tok[2]);
-    } else if (!strcmp(d, "uj_math") && nt == 2 &&
-               (!strcmp(arg, "exact") || !strcmp(arg, "kernel")))
+    } else if (!strcmp(d, "clock") && nt == 2 &&
+               (!strcmp(arg, "virtual") || !strcmp(arg, "real")))
+      S.virtual_clock = !strcmp(arg, "virtual");
+    else if (!strcmp(d, "uj_math") && nt == 2 &&
+             (!strcmp(arg, "exact") || !strcmp(arg, "kernel")))
       S.kernel_math = !strcmp(arg, "kernel");
     else
       spec_error(line, "unknown directive or wrong arguments: '%s'", d);
@@ -314,11 +325,15 @@ static void parse_spec(const char *path) {
 
 /* ------------------------------------------------------------ zone model */
 
-static double now_s(void) {
+static int64_t now_ns(void) {
+  if (S.virtual_clock)
+    return S.vnow_ns;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+static double now_s(void) { return (double)now_ns() / 1e9; }
 
 static double zone_unit_uj(const struct zone *z) {
   return z->unit_set ? z->unit_uj : ldexp(1e6, -S.esu);
@@ -464,7 +479,7 @@ static int msr_read(const struct cpu *c, uint64_t reg, uint64_t *val) {
 /* ------------------------------------------------------------ path tree */
 
 enum ntype { N_DIR, N_LINK, N_TEXT, N_MSR, N_CTL };
-enum gen { G_STATIC, G_ENERGY, G_MAXRANGE, G_CPUINFO, G_SIM };
+enum gen { G_STATIC, G_ENERGY, G_MAXRANGE, G_CPUINFO, G_SIM, G_CLOCK };
 
 struct node {
   char *name;
@@ -778,6 +793,7 @@ static void build_tree(void) {
     build_powercap();
   node_add(root, "ctl", N_CTL, 0200);
   node_add(root, "sim", N_TEXT, 0444)->gen = G_SIM;
+  node_add(root, "clock", N_TEXT, 0444)->gen = G_CLOCK;
 }
 
 /* ------------------------------------------------------------ contents */
@@ -823,6 +839,10 @@ static char *generate(const struct node *n, size_t *len) {
               zone_uj(z, raw));
     }
     break;
+  case G_CLOCK:
+    fprintf(f, "%s %lld\n", S.virtual_clock ? "virtual" : "real",
+            (long long)now_ns());
+    break;
   }
   fclose(f);
   return buf;
@@ -848,8 +868,30 @@ static void kill_handles(const struct node *top) {
 
 /* ------------------------------------------------------------ control */
 
+/* Decimal seconds, as written in a ctl command, to whole nanoseconds. */
+static bool to_ns(const char *s, int64_t *ns) {
+  double v;
+  if (!to_double(s, &v) || v < 0 || v > 1e9)
+    return false;
+  *ns = llround(v * 1e9);
+  return true;
+}
+
+static int clock_command(const char *cmd, const char *arg) {
+  int64_t ns;
+  if (!S.virtual_clock || !to_ns(arg, &ns))
+    return -EINVAL;
+  if (!strcmp(cmd, "advance"))
+    S.vnow_ns += ns;
+  else
+    S.open_cost_ns = ns;
+  return 0;
+}
+
 static int ctl_command(char **tok, int nt) {
   const char *cmd = tok[0];
+  if (!strcmp(cmd, "advance") || !strcmp(cmd, "opencost"))
+    return nt == 2 ? clock_command(cmd, tok[1]) : -EINVAL;
   if (nt >= 2 &&
       (!strcmp(cmd, "watts") || !strcmp(cmd, "jump") || !strcmp(cmd, "set"))) {
     struct zone *z = zone_by_key(tok[1]);
@@ -1051,6 +1093,8 @@ static int sim_open(const char *path, struct fuse_file_info *fi) {
     rc = -EACCES;
   else if (acc != O_RDONLY && n->type != N_CTL && n->type != N_MSR)
     rc = -EACCES;
+  if (!rc && n->type != N_CTL && n->gen != G_SIM && n->gen != G_CLOCK)
+    S.vnow_ns += S.open_cost_ns;
   if (!rc) {
     struct handle *h = xmalloc(sizeof(*h));
     h->node = n;
@@ -1231,6 +1275,15 @@ int main(int argc, char **argv) {
   }
   parse_spec(argv[optind]);
   build_tree();
+  /* In the foreground the simulator belongs to whoever started it (a test):
+   * when that dies, even by SIGKILL, SIGTERM makes FUSE unmount and exit, so
+   * no mount outlives its test. */
+  pid_t parent = getppid();
+  if ((fg || debug) &&
+      (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)) {
+    fprintf(stderr, "raplsim: the process that started me is gone\n");
+    return 1;
+  }
 
   fuse_opt_add_arg(&args, argv[0]);
   fuse_opt_add_arg(&args, "-o");
