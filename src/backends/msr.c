@@ -127,6 +127,7 @@ static void copy_str(char *dst, size_t len, const char *src) {
 }
 
 static void note(struct opener *op, const char *msg) {
+  op->out->n_skipped++;
   if (op->why[0] == '\0')
     copy_str(op->why, sizeof(op->why), msg);
 }

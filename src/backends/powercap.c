@@ -148,6 +148,32 @@ skip_zone(struct scan *sc, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* The largest power a zone's constraints state (power limits and maxima, in
+ * uW), in watts; 0 when none is readable. Firmware that leaves a limit
+ * "unlimited" states a huge one: the reader only ever tightens its bound
+ * with this. */
+static double stated_watts(const char *zone_dir) {
+  static const char *const files[] = {"power_limit_uw", "max_power_uw"};
+  char name[64], path[RAPL_PATH_MAX + 300];
+  uint64_t uw, most = 0;
+  /* The kernel numbers a zone's constraints from 0 without holes. */
+  for (int c = 0; c < 8; c++) {
+    int present = 0;
+    for (size_t f = 0; f < 2; f++) {
+      snprintf(name, sizeof(name), "constraint_%d_%s", c, files[f]);
+      if (rapl_path_join(path, sizeof(path), zone_dir, name) != 0)
+        return 0;
+      int rc = rapl_sysfs_read_u64(path, &uw);
+      present |= rc != -ENOENT;
+      if (rc == 0 && uw > most)
+        most = uw;
+    }
+    if (!present)
+      break;
+  }
+  return (double)most / 1e6;
+}
+
 /* Opens energy_uj and reads max_energy_range_uj: 0, or -1 when the zone was
  * skipped (with its reason recorded). */
 static int open_zone(struct scan *sc, const char *zone_dir,
@@ -189,6 +215,7 @@ static int open_zone(struct scan *sc, const char *zone_dir,
   z->counters[0].offset = 0;
   z->range = range;
   z->joules_per_unit = 1e-6;
+  z->stated_watts = stated_watts(zone_dir);
   return 0;
 }
 
@@ -291,6 +318,7 @@ static int powercap_open(const struct rapl_config *cfg,
                "selects",
                sc->seen, base);
   } else {
+    out->n_skipped += sc->n_skipped;
     rapl_scan_log_begin(&scan_log);
     for (size_t i = 0; i < sc->n_skipped; i++)
       rapl_scan_log(&scan_log, RAPL_LOG_ERR,

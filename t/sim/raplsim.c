@@ -60,6 +60,7 @@ struct zone {
   bool unit_set, max_set;
   unsigned long long max_uj;
   double acc_j, t_ref; /* energy at t_ref; energy(t) = acc + watts*(t-ref) */
+  double limit_w;      /* a stated power limit (constraint_0), 0: none */
 };
 
 #define MAX_CPUS 4096
@@ -199,7 +200,9 @@ static void parse_zone(int line, char **tok, int nt) {
     } else if (!strcmp(k, "unit_uj")) {
       z.unit_uj = need_double(line, k, v);
       z.unit_set = true;
-    } else if (!strcmp(k, "start_j"))
+    } else if (!strcmp(k, "limit_w"))
+      z.limit_w = need_double(line, k, v);
+    else if (!strcmp(k, "start_j"))
       z.start_j = need_double(line, k, v);
     else if (!strcmp(k, "max_energy_range_uj")) {
       if (!v || !to_u64(v, &z.max_uj))
@@ -648,6 +651,12 @@ static struct node *add_zone_dir(struct node *parent, const char *dirname,
   m->gen = G_MAXRANGE;
   m->zone = z;
   add_static(d, "enabled", "1\n");
+  if (z->limit_w > 0) {
+    add_static(d, "constraint_0_name", "long_term\n");
+    add_static(d, "constraint_0_power_limit_uw", "%llu\n",
+               (unsigned long long)llround(z->limit_w * 1e6));
+    add_static(d, "constraint_0_time_window_us", "999424\n");
+  }
   return d;
 }
 
