@@ -350,6 +350,32 @@ static void frozen_package_withholds_power(void **state) {
   sim_stop(&sim);
 }
 
+/* A large server's platform can draw more than a socket's 2000 W default:
+ * its psys readings are energy, not resets. */
+static void psys_above_the_socket_bound_is_energy(void **state) {
+  (void)state;
+  struct sim sim;
+  struct rapl_config cfg;
+  struct seen seen;
+  sim_start(&sim, "vendor intel\nesu 14\ncpu 0 package 0\n"
+                  "zone package package 0 watts 350\nzone psys watts 2600\n");
+  sim_config(&sim, &cfg);
+  fixture_capture_logs();
+  struct rapl_reader *r = reader_on(&sim, &cfg);
+  assert_int_equal(read_now(r, &seen), 2);
+  for (int i = 0; i < 3; i++) {
+    sim_advance_ms(&sim, 1000);
+    assert_int_equal(read_now(r, &seen), 2);
+    const struct rapl_sample *psys = find(&seen, "platform", RAPL_ZONE_PSYS);
+    assert_non_null(psys);
+    assert_true(psys->has_power);
+    assert_true(fabs(psys->power_w - 2600) <= 2600 * REL_TOL);
+  }
+  assert_int_equal(fixture_log_count("reset"), 0);
+  rapl_reader_destroy(r);
+  sim_stop(&sim);
+}
+
 /* Repeated resets: one warning per zone per stretch. */
 static void reset_warning_once_per_stretch(void **state) {
   (void)state;
@@ -856,6 +882,8 @@ int main(void) {
                                 sim_teardown),
       cmocka_unit_test_teardown(frozen_package_withholds_power, sim_teardown),
       cmocka_unit_test_teardown(reset_warning_once_per_stretch, sim_teardown),
+      cmocka_unit_test_teardown(psys_above_the_socket_bound_is_energy,
+                                sim_teardown),
       cmocka_unit_test_teardown(discovery_retried_once_a_second, sim_teardown),
       cmocka_unit_test_teardown(fallback_to_msr_and_back, sim_teardown),
       cmocka_unit_test_teardown(all_lost_without_fallback, sim_teardown),
