@@ -16,6 +16,7 @@
 #include "msr_model.h"
 #include "rapl_config.h"
 #include "rapl_log.h"
+#include "reader.h"
 #include "sim_harness.h"
 
 #include <errno.h>
@@ -851,6 +852,79 @@ static void test_intel_sim_watts(void **state) {
   assert_watts(find("platform", RAPL_ZONE_PSYS), 120);
 }
 
+/* Silvermont/Airmont Atoms count 2^ESU uJ (the kernel's
+ * rapl_check_unit_atom): at ESU 5 the counter steps by 32 uJ, not by
+ * 1/32 J. The simulator's unit register says ESU 5, its counters count 32 uJ
+ * units, as a Bay Trail's do. */
+static const char atom_spec[] = "vendor intel\nfamily 6\nmodel 55\nesu 5\n"
+                                "cpu 0 package 0 core 0\n"
+                                "cpu 1 package 0 core 1\n"
+                                "cpu 2 package 0 core 2\n"
+                                "cpu 3 package 0 core 3\n"
+                                "zone package package 0 watts 2.5 unit_uj 32\n"
+                                "zone core package 0 watts 1.25 unit_uj 32\n";
+
+static void test_atom_units(void **state) {
+  (void)state;
+  start_sim(atom_spec);
+  assert_int_equal(open_zones(), 2);
+  const struct rapl_zone *pkg = find("package-0", RAPL_ZONE_PACKAGE);
+  const struct rapl_zone *core = find("package-0", RAPL_ZONE_CORE);
+  assert_non_null(pkg);
+  assert_non_null(core);
+  assert_true(pkg->joules_per_unit == 32e-6);
+  assert_true(core->joules_per_unit == 32e-6);
+  measure();
+  assert_watts(pkg, 2.5);
+  assert_watts(core, 1.25);
+}
+
+struct samples {
+  int n;
+  struct rapl_sample s[16];
+};
+
+static void collect(const struct rapl_sample *sample, void *ud) {
+  struct samples *got = ud;
+  if (got->n < 16)
+    got->s[got->n++] = *sample;
+}
+
+/* Through the reader: an Atom's package reports its power, never "a reset",
+ * and nothing is logged about its counter. */
+static void test_atom_reader_reports_power(void **state) {
+  (void)state;
+  start_sim(atom_spec);
+  cfg.msr_force = true;
+  cfg.msr_min_interval = 0;
+  struct rapl_reader *r = rapl_reader_create(&cfg);
+  assert_non_null(r);
+  sim_attach(&sim, r);
+  for (int i = 0; i < 4; i++) {
+    struct samples got = {0};
+    logs[0] = '\0';
+    assert_int_equal(rapl_reader_read(r, collect, &got), 2);
+    for (int k = 0; k < got.n; k++) {
+      const struct rapl_sample *s = &got.s[k];
+      double want = s->kind == RAPL_ZONE_PACKAGE ? 2.5 : 1.25;
+      if (i == 0) {
+        assert_false(s->has_power); /* the baseline */
+        continue;
+      }
+      if (!s->has_power)
+        fail_msg("read %d: %s/%s has no power: %s", i, s->instance,
+                 rapl_zone_kind_name(s->kind), logs);
+      if (fabs(s->power_w - want) > 1e-3 * want)
+        fail_msg("read %d: %s/%s: %.4f W, simulated %.4f W", i, s->instance,
+                 rapl_zone_kind_name(s->kind), s->power_w, want);
+    }
+    if (i > 0)
+      assert_null(strstr(logs, "reset"));
+    sim_advance_ms(&sim, 10000);
+  }
+  rapl_reader_destroy(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_template_validation, setup,
@@ -877,6 +951,9 @@ int main(void) {
                                       teardown_sim),
       cmocka_unit_test_setup_teardown(test_amd_failover, setup, teardown_sim),
       cmocka_unit_test_setup_teardown(test_intel_sim_watts, setup,
+                                      teardown_sim),
+      cmocka_unit_test_setup_teardown(test_atom_units, setup, teardown_sim),
+      cmocka_unit_test_setup_teardown(test_atom_reader_reports_power, setup,
                                       teardown_sim),
   };
   return sim_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
