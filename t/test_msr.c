@@ -279,6 +279,20 @@ static void test_big_cpu_number(void **state) {
   assert_source_cpu(&set.zones[0], 4095);
 }
 
+/* Reasons cut to the caller's buffer end with "...". */
+static void test_cut_reason(void **state) {
+  (void)state;
+  use("two-socket", "intel-adl");
+  char small[48];
+  assert_int_equal(B->probe(&cfg, small, sizeof(small)), -1);
+  assert_int_equal(strlen(small), sizeof(small) - 1);
+  assert_string_equal(small + sizeof(small) - 4, "...");
+  assert_true(strncmp(small, "no MSR device ", 14) == 0);
+  assert_int_equal(B->open(&cfg, &set, small, sizeof(small)), -1);
+  assert_string_equal(small + sizeof(small) - 4, "...");
+  assert_true(strncmp(small, "package-0: no online CPU", 24) == 0);
+}
+
 static void test_probe_missing_module(void **state) {
   (void)state;
   use("two-socket", "intel-adl");
@@ -932,6 +946,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_big_cpu_number, setup, teardown),
       cmocka_unit_test_setup_teardown(test_probe_missing_module, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_cut_reason, setup, teardown),
       cmocka_unit_test_setup_teardown(test_probe_missing_capability, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_intel_two_sockets, setup, teardown),

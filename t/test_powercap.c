@@ -259,6 +259,19 @@ static void no_powercap_directory(void **state) {
   assert_non_null(strstr(f.why, "powercap/absent/sys/class/powercap"));
 }
 
+/* A reason cut to the caller's buffer says it was cut. */
+static void cut_reason_ends_with_dots(void **state) {
+  (void)state;
+  struct rapl_config cfg;
+  char root[4096], why[40];
+  snprintf(root, sizeof(root), "%s", fixture_path("powercap/absent"));
+  fixture_config(&cfg, root);
+  assert_int_equal(rapl_backend_powercap.probe(&cfg, why, sizeof(why)), -1);
+  assert_int_equal(strlen(why), sizeof(why) - 1);
+  assert_string_equal(why + sizeof(why) - 4, "...");
+  assert_true(strncmp(why, "no powercap directory ", 22) == 0);
+}
+
 static void no_zones(void **state) {
   (void)state;
   struct found f;
@@ -362,6 +375,7 @@ int main(void) {
       cmocka_unit_test(zone_filter),
       cmocka_unit_test(no_powercap_directory),
       cmocka_unit_test(no_zones),
+      cmocka_unit_test(cut_reason_ends_with_dots),
       cmocka_unit_test(permission_denied_names_file_and_privilege),
       cmocka_unit_test(value_rewritten_in_place_is_seen),
   };

@@ -58,23 +58,23 @@ static const char *hint_for(int err) {
 }
 
 static int msr_probe(const struct rapl_config *cfg, char *why, size_t whylen) {
-  char err[512];
+  char err[RAPL_MSG_MAX];
   char path[RAPL_PATH_MAX];
   int *cpus = NULL;
   size_t n = 0;
   struct stat st;
 
   if (!rapl_msr_template_valid(cfg->msr_device_path, err, sizeof(err))) {
-    snprintf(why, whylen, "%s", err);
+    rapl_msg(why, whylen, "%s", err);
     return -1;
   }
   int cap = rapl_cap_effective(RAPL_CAP_SYS_RAWIO, err, sizeof(err));
   if (cap < 0) {
-    snprintf(why, whylen, "cannot check the CAP_SYS_RAWIO capability: %s", err);
+    rapl_msg(why, whylen, "cannot check the CAP_SYS_RAWIO capability: %s", err);
     return -1;
   }
   if (cap == 0) {
-    snprintf(why, whylen,
+    rapl_msg(why, whylen,
              "reading MSRs needs the CAP_SYS_RAWIO capability, which this "
              "process lacks (run collectd as root or grant it "
              "CAP_SYS_RAWIO)");
@@ -82,25 +82,25 @@ static int msr_probe(const struct rapl_config *cfg, char *why, size_t whylen) {
   }
   if (rapl_topology_read_online(cfg->sysfs_path, &cpus, &n, err, sizeof(err)) <
       0) {
-    snprintf(why, whylen, "%s", err);
+    rapl_msg(why, whylen, "%s", err);
     return -1;
   }
   int first = cpus[0];
   free(cpus);
   if (rapl_msr_template_expand(cfg->msr_device_path, first, path,
                                sizeof(path)) < 0) {
-    snprintf(why, whylen, "MSRDevicePath: expanded path too long");
+    rapl_msg(why, whylen, "MSRDevicePath: expanded path too long");
     return -1;
   }
   if (stat(path, &st) != 0) {
     int e = errno;
     if (e == ENOENT)
-      snprintf(why, whylen,
+      rapl_msg(why, whylen,
                "no MSR device %s for CPU %d: load the msr kernel module "
                "(modprobe msr)",
                path, first);
     else
-      snprintf(why, whylen, "MSR device %s: %s", path, strerror(e));
+      rapl_msg(why, whylen, "MSR device %s: %s", path, strerror(e));
     return -1;
   }
   return 0;
@@ -115,20 +115,13 @@ struct opener {
   const struct rapl_cpu_model *model;
   const struct rapl_msr_layout *layout;
   struct rapl_zone_set *out;
-  char why[512]; /* first reason a zone or socket was not found */
+  char why[RAPL_MSG_MAX]; /* first reason a zone or socket was not found */
   int oom;
 };
 
-/* Copies a message, truncating it to fit. */
-static void copy_str(char *dst, size_t len, const char *src) {
-  size_t n = strnlen(src, len - 1);
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
 static void note(struct opener *op, const char *msg) {
   if (op->why[0] == '\0')
-    copy_str(op->why, sizeof(op->why), msg);
+    rapl_msg(op->why, sizeof(op->why), "%s", msg);
 }
 
 /* Removes the last zone of the set, closing what it holds. */
@@ -167,8 +160,8 @@ static void add_single(struct opener *op, enum rapl_zone_kind kind,
     return;
   int fd = open_dev(op->cfg, cpu, path, sizeof(path));
   if (fd < 0) {
-    char msg[RAPL_PATH_MAX + 128];
-    snprintf(msg, sizeof(msg), "%s %s: cannot reopen %s: %s", instance,
+    char msg[RAPL_MSG_MAX];
+    rapl_msg(msg, sizeof(msg), "%s %s: cannot reopen %s: %s", instance,
              rapl_zone_kind_name(kind), path, strerror(-fd));
     rapl_scan_log(&scan_log, RAPL_LOG_ERR, "%s", msg);
     note(op, msg);
@@ -199,10 +192,10 @@ static void describe_cpus(const char *tmpl, const int *cpus, size_t n,
     used += (size_t)len;
   }
   if (mark == NULL) {
-    snprintf(out, outlen, "%s", tmpl);
+    rapl_msg(out, outlen, "%s", tmpl);
     return;
   }
-  snprintf(out, outlen, "%.*s{%s}%s", (int)(mark - tmpl), tmpl, list, mark + 2);
+  rapl_msg(out, outlen, "%.*s{%s}%s", (int)(mark - tmpl), tmpl, list, mark + 2);
 }
 
 /* AMD's core zone: one counter per physical core of the package, each on the
@@ -246,8 +239,8 @@ static void add_per_core(struct opener *op, enum rapl_zone_kind kind,
         last_cpu = core->cpus[t];
       }
       if (zone->counters[k].fd < 0) {
-        char msg[RAPL_PATH_MAX + 192];
-        snprintf(msg, sizeof(msg),
+        char msg[RAPL_MSG_MAX];
+        rapl_msg(msg, sizeof(msg),
                  "%s %s: no readable MSR device for physical core %d (cpu %d: "
                  "%s); the zone is left out",
                  instance, rapl_zone_kind_name(kind), core->core_id, last_cpu,
@@ -298,16 +291,16 @@ static int choose_cpu(struct opener *op, const char *instance, const int *cpus,
       snprintf(first_path, sizeof(first_path), "%s", path);
     }
   }
-  char msg[RAPL_PATH_MAX + 256];
+  char msg[RAPL_MSG_MAX];
   if (first_err == EIO)
-    snprintf(msg, sizeof(msg),
+    rapl_msg(msg, sizeof(msg),
              "%s: the RAPL unit register 0x%llx does not read on any online "
              "CPU (cpu %d %s: %s); this CPU or hypervisor does not expose "
              "RAPL through MSRs",
              instance, (unsigned long long)op->layout->unit, first_cpu,
              first_path, strerror(first_err));
   else
-    snprintf(msg, sizeof(msg),
+    rapl_msg(msg, sizeof(msg),
              "%s: no online CPU's MSR device is readable (cpu %d %s: %s%s)",
              instance, first_cpu, first_path, strerror(first_err),
              hint_for(first_err));
@@ -330,7 +323,7 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
   struct rapl_msr_layout layout;
   struct rapl_topology topo;
   struct opener op;
-  char err[512];
+  char err[RAPL_MSG_MAX];
   const size_t n0 = out->n;
   int psys_done = 0;
 
@@ -338,7 +331,7 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
       rapl_cpu_model_read(cfg->procfs_path, &model, err, sizeof(err)) < 0 ||
       rapl_msr_layout_for(&model, &layout, err, sizeof(err)) < 0 ||
       rapl_topology_read(cfg->sysfs_path, &topo, err, sizeof(err)) < 0) {
-    snprintf(why, whylen, "%s", err);
+    rapl_msg(why, whylen, "%s", err);
     return -1;
   }
   memset(&op, 0, sizeof(op));
@@ -350,7 +343,7 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
   int *cpus = malloc(topo.n_online * sizeof(*cpus));
   if (cpus == NULL) {
     rapl_topology_free(&topo);
-    snprintf(why, whylen, "out of memory");
+    rapl_msg(why, whylen, "out of memory");
     return -1;
   }
   const int with_die = !layout.per_package && rapl_topology_max_dies(&topo) > 1;
@@ -415,14 +408,14 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
   if (op.oom) {
     while (out->n > n0)
       drop_last(out);
-    snprintf(why, whylen, "out of memory");
+    rapl_msg(why, whylen, "out of memory");
     return -1;
   }
   if (out->n == n0) {
     if (op.why[0])
-      snprintf(why, whylen, "%s", op.why);
+      rapl_msg(why, whylen, "%s", op.why);
     else
-      snprintf(why, whylen,
+      rapl_msg(why, whylen,
                "no RAPL energy register of the configured zones reads "
                "through %s (%s family %u model 0x%x)",
                cfg->msr_device_path, model.vendor_id, model.family,

@@ -2,6 +2,7 @@
  * Zones are found by their `name` file, never by directory order, and each
  * zone's energy_uj stays open: sysfs regenerates it on every pread at 0. */
 #include "backend.h"
+#include "msr_model.h"
 #include "rapl_log.h"
 #include "scan_log.h"
 #include "sysfs_file.h"
@@ -32,12 +33,12 @@ static int powercap_probe(const struct rapl_config *cfg, char *why,
   if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
     return 0;
   if (errno == EACCES)
-    snprintf(why, whylen,
+    rapl_msg(why, whylen,
              "permission denied reading %s: run collectd as root or grant "
              "it CAP_DAC_READ_SEARCH",
              dir);
   else
-    snprintf(why, whylen,
+    rapl_msg(why, whylen,
              "no powercap directory %s (kernel without CONFIG_POWERCAP and "
              "intel_rapl, or a container that hides it)",
              dir);
@@ -132,7 +133,7 @@ static bool already_have(const struct rapl_zone_set *set,
 struct scan {
   const struct rapl_config *cfg;
   struct rapl_zone_set *out;
-  char skipped[MAX_SKIPPED][RAPL_PATH_MAX + 256];
+  char skipped[MAX_SKIPPED][RAPL_MSG_MAX];
   size_t n_skipped;
   int seen; /* zones of a kind this plugin reports, before the filter */
   bool oom;
@@ -144,7 +145,7 @@ skip_zone(struct scan *sc, const char *fmt, ...) {
   if (sc->n_skipped == MAX_SKIPPED)
     return;
   va_start(ap, fmt);
-  vsnprintf(sc->skipped[sc->n_skipped++], sizeof(sc->skipped[0]), fmt, ap);
+  rapl_vmsg(sc->skipped[sc->n_skipped++], sizeof(sc->skipped[0]), fmt, ap);
   va_end(ap);
 }
 
@@ -261,7 +262,7 @@ static int powercap_open(const struct rapl_config *cfg,
   size_t before = out->n;
 
   if (sc == NULL) {
-    snprintf(why, whylen, "out of memory");
+    rapl_msg(why, whylen, "out of memory");
     return -1;
   }
   sc->cfg = cfg;
@@ -277,16 +278,16 @@ static int powercap_open(const struct rapl_config *cfg,
       powercap_close(&out->zones[i]);
     out->n = before;
     found = -1;
-    snprintf(why, whylen, "out of memory");
+    rapl_msg(why, whylen, "out of memory");
   } else if (found == 0) {
     found = -1;
     if (sc->n_skipped > 0)
-      snprintf(why, whylen, "%s%s", sc->skipped[0],
+      rapl_msg(why, whylen, "%s%s", sc->skipped[0],
                sc->n_skipped > 1 ? " (and other zones like it)" : "");
     else if (sc->seen == 0)
-      snprintf(why, whylen, "no RAPL zone (intel-rapl:*) under %s", base);
+      rapl_msg(why, whylen, "no RAPL zone (intel-rapl:*) under %s", base);
     else
-      snprintf(why, whylen,
+      rapl_msg(why, whylen,
                "%d RAPL zone(s) under %s, none of a kind the Zone option "
                "selects",
                sc->seen, base);
@@ -302,7 +303,13 @@ static int powercap_open(const struct rapl_config *cfg,
 }
 
 static int powercap_read(const struct rapl_zone *z, uint64_t *raw) {
-  return rapl_sysfs_pread_u64(z->counters[0].fd, raw);
+  int rc;
+  /* A signal during the pread is no fault of the zone's: read again, or the
+   * reader would close a good zone and lose a sample. */
+  do
+    rc = rapl_sysfs_pread_u64(z->counters[0].fd, raw);
+  while (rc == -EINTR);
+  return rc;
 }
 
 const struct rapl_backend rapl_backend_powercap = {
