@@ -212,6 +212,16 @@ static void assert_source_cpu(const struct rapl_zone *z, int cpu) {
 
 static bool fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
 
+/* Nothing above INFO was logged: no error, warning or notice. */
+static void assert_only_info(void) {
+  for (const char *p = logs; *p; p = strchr(p, '\n') + 1) {
+    if (strncmp(p, "[6] ", 4) != 0 && strncmp(p, "[7] ", 4) != 0)
+      fail_msg("unexpected message: %s", p);
+    if (strchr(p, '\n') == NULL)
+      break;
+  }
+}
+
 /* ------------------------------------------------ template and probe */
 
 static void test_template_validation(void **state) {
@@ -424,7 +434,7 @@ static void test_intel_two_sockets(void **state) {
   assert_false(fd_open(fd));
   assert_int_equal(set.zones[p0 - set.zones].n_counters, 0);
   /* nothing worth an operator's attention happened */
-  assert_string_equal(logs, "");
+  assert_only_info();
 }
 
 static void test_intel_zone_mask(void **state) {
@@ -496,6 +506,64 @@ static void test_intel_quirk_dram(void **state) {
   assert_true(find("package-0", RAPL_ZONE_CORE)->joules_per_unit ==
               1.0 / 65536);
   assert_true(find("platform", RAPL_ZONE_PSYS)->joules_per_unit == 1.0 / 65536);
+}
+
+/* Each zone's unit is logged once at discovery, with where it comes from:
+ * one line per kind and unit. */
+static void test_unit_log(void **state) {
+  (void)state;
+  /* a scan that finds nothing: what an earlier test logged is forgotten */
+  use("no-die", "intel-skx");
+  assert_int_equal(open_zones(), -1);
+  logs[0] = '\0';
+  for (int cpu = 0; cpu < 2; cpu++) {
+    struct reg regs[] = {
+        {0x606, UNIT_ESU16}, {0x611, 1}, {0x619, 2}, {0x639, 3}, {0x64D, 4}};
+    make_dev(cpu, regs, 5);
+  }
+  assert_int_equal(open_zones(), 4);
+  assert_non_null(
+      strstr(logs, "[6] msr: package-0/dram: energy unit 15.3 uJ (fixed for "
+                   "dram on INTEL_SKYLAKE_X, rapl_defaults_hsw_server)\n"));
+  assert_non_null(strstr(logs, "[6] msr: package-0/package: energy unit "
+                               "15.259 uJ (1/2^16 J from the unit register, "
+                               "INTEL_SKYLAKE_X, rapl_defaults_hsw_server)\n"));
+  assert_non_null(
+      strstr(logs, "[6] msr: platform/psys: energy unit 15.259 uJ"));
+  assert_non_null(strstr(logs, "[6] msr: package-0/core: energy unit"));
+  assert_only_info();
+  /* the next scan (the reader rescans while a zone is lost) says nothing */
+  close_zones();
+  logs[0] = '\0';
+  assert_int_equal(open_zones(), 4);
+  assert_string_equal(logs, "");
+
+  /* one line for the same unit on every socket */
+  close_zones();
+  logs[0] = '\0';
+  use("two-socket", "intel-adl");
+  make_intel_devs(8);
+  assert_int_equal(open_zones(), 4);
+  assert_non_null(strstr(logs, "msr: package-0/package, package-1/package: "
+                               "energy unit 61.035 uJ (1/2^14 J from the unit "
+                               "register, INTEL_ALDERLAKE, "
+                               "rapl_defaults_core)\n"));
+
+  /* a model the table does not list: said, at NOTICE */
+  close_zones();
+  logs[0] = '\0';
+  char procfs[512];
+  snprintf(procfs, sizeof(procfs), "%s/proc", tmp);
+  snprintf(cfg.procfs_path, sizeof(cfg.procfs_path), "%s", procfs);
+  char path[600];
+  snprintf(path, sizeof(path), "%s/cpuinfo", procfs);
+  write_file(path, "vendor_id: GenuineIntel\ncpu family: 6\nmodel: 254\n");
+  assert_int_equal(open_zones(), 4);
+  assert_non_null(strstr(logs, "[5] msr: package-0/package, "
+                               "package-1/package: energy unit 61.035 uJ "
+                               "(1/2^14 J from the unit register: GenuineIntel "
+                               "family 6 model 0xfe is not in the kernel's "
+                               "model table, so the architectural rule)"));
 }
 
 /* PSYS: 1 J units on Sapphire Rapids, and one zone for the platform, read
@@ -738,7 +806,7 @@ static void test_amd_package_and_cores(void **state) {
   measure();
   assert_watts(pkg, 55);
   assert_watts(core, 3 + 4 + 5 + 6);
-  assert_string_equal(logs, "");
+  assert_only_info();
 }
 
 /* Two packages of two dies each (die_id is the CCD on newer kernels): the
@@ -954,6 +1022,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_intel_absent_and_zero, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_intel_quirk_dram, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unit_log, setup, teardown),
       cmocka_unit_test_setup_teardown(test_intel_psys_once, setup, teardown),
       cmocka_unit_test_setup_teardown(test_intel_multi_die, setup, teardown),
       cmocka_unit_test_setup_teardown(test_intel_online_holes, setup, teardown),

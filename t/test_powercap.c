@@ -99,6 +99,36 @@ static void two_sockets_and_psys(void **state) {
   release(&f);
 }
 
+/* Each counter's range is logged once at discovery, one line per kind and
+ * range. */
+static void ranges_logged_once(void **state) {
+  (void)state;
+  struct found f;
+  fixture_capture_logs();
+  discover(&f, "powercap/one-socket"); /* a different scan before */
+  release(&f);
+  fixture_logs_reset();
+  discover(&f, "powercap/two-socket");
+  assert_int_equal(
+      fixture_log_count("[6] powercap: package-0/dram, package-1/dram: energy "
+                        "in uJ, wrapping at 65712999613 uJ "
+                        "(max_energy_range_uj)\n"),
+      1);
+  assert_int_equal(fixture_log_count("[6] powercap: package-0/package, "
+                                     "package-1/package: energy in uJ, "
+                                     "wrapping at 262143328850 uJ"),
+                   1);
+  assert_int_equal(fixture_log_count("[6] powercap: platform/psys: energy in "
+                                     "uJ, wrapping at 262143328850 uJ"),
+                   1);
+  assert_int_equal(fixture_log_count("[6] powercap: "), 4);
+  release(&f);
+  fixture_logs_reset();
+  discover(&f, "powercap/two-socket");
+  assert_string_equal(fixture_logs(), "");
+  release(&f);
+}
+
 static void multi_die(void **state) {
   (void)state;
   struct found f;
@@ -364,6 +394,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(one_socket),
       cmocka_unit_test(two_sockets_and_psys),
+      cmocka_unit_test(ranges_logged_once),
       cmocka_unit_test(multi_die),
       cmocka_unit_test(hex_zone_ids),
       cmocka_unit_test(mmio_duplicate_counted_once),

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,64 @@ static int choose_cpu(struct opener *op, const char *instance, const int *cpus,
   return -1;
 }
 
+/* Where the zones of one socket group start in the set, and the unit
+ * register their units were derived from. */
+struct unit_mark {
+  size_t first;
+  uint64_t unit_reg;
+};
+
+static uint64_t unit_reg_of(const struct unit_mark *marks, size_t n_marks,
+                            size_t zone) {
+  uint64_t unit = 0;
+  for (size_t i = 0; i < n_marks && marks[i].first <= zone; i++)
+    unit = marks[i].unit_reg;
+  return unit;
+}
+
+/* Logs each zone's energy unit and where it comes from, one line per kind
+ * and unit ("msr: package-0/dram, package-1/dram: energy unit 15.3 uJ (fixed
+ * for dram on INTEL_SKYLAKE_X, rapl_defaults_hsw_server)"): a wrong unit is
+ * a wrong value, and this line is how an operator checks it. Through the scan
+ * log, so once while it stays the same. */
+static void log_units(const struct opener *op, size_t n0,
+                      const struct unit_mark *marks, size_t n_marks) {
+  const struct rapl_zone_set *set = op->out;
+  const int level =
+      rapl_msr_model_find(op->model) != NULL ? RAPL_LOG_INFO : RAPL_LOG_NOTICE;
+  for (size_t i = n0; i < set->n; i++) {
+    char text[256], other[256], list[512], unit[32];
+    const struct rapl_zone *z = &set->zones[i];
+    double j = rapl_msr_zone_unit_explain(
+        op->model, z->kind, unit_reg_of(marks, n_marks, i), text, sizeof(text));
+    bool done = false;
+    for (size_t k = n0; k < i && !done; k++) {
+      double jk = rapl_msr_zone_unit_explain(op->model, set->zones[k].kind,
+                                             unit_reg_of(marks, n_marks, k),
+                                             other, sizeof(other));
+      done = set->zones[k].kind == z->kind && jk == j && !strcmp(text, other);
+    }
+    if (done)
+      continue; /* logged with the first zone of its kind and unit */
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t k = i; k < set->n && used + 1 < sizeof(list); k++) {
+      const struct rapl_zone *zk = &set->zones[k];
+      double jk = rapl_msr_zone_unit_explain(op->model, zk->kind,
+                                             unit_reg_of(marks, n_marks, k),
+                                             other, sizeof(other));
+      if (zk->kind != z->kind || jk != j || strcmp(text, other) != 0)
+        continue;
+      rapl_msg(list + used, sizeof(list) - used, "%s%s/%s", used ? ", " : "",
+               zk->instance, rapl_zone_kind_name(zk->kind));
+      used += strlen(list + used);
+    }
+    rapl_format_joules(j, unit, sizeof(unit));
+    rapl_scan_log(&scan_log, level, "msr: %s: energy unit %s (%s)", list, unit,
+                  text);
+  }
+}
+
 /* Whether `reg` exists: it reads on the chosen device and is not zero. */
 static int reg_present(int fd, uint64_t reg) {
   uint64_t v;
@@ -341,7 +400,11 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
   op.out = out;
 
   int *cpus = malloc(topo.n_online * sizeof(*cpus));
-  if (cpus == NULL) {
+  struct unit_mark *marks = calloc(topo.n_sockets + 1, sizeof(*marks));
+  size_t n_marks = 0;
+  if (cpus == NULL || marks == NULL) {
+    free(cpus);
+    free(marks);
     rapl_topology_free(&topo);
     rapl_msg(why, whylen, "out of memory");
     return -1;
@@ -377,6 +440,8 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
     uint64_t unit;
     int fd = choose_cpu(&op, instance, cpus, n, &cpu, &unit);
     if (fd >= 0) {
+      marks[n_marks].first = out->n;
+      marks[n_marks++].unit_reg = unit;
       for (size_t k = 0;
            k < sizeof(socket_kinds) / sizeof(socket_kinds[0]) && !op.oom; k++) {
         enum rapl_zone_kind kind = socket_kinds[k];
@@ -401,8 +466,11 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
     }
     s = e;
   }
+  if (!op.oom)
+    log_units(&op, n0, marks, n_marks);
   rapl_scan_log_end(&scan_log);
   free(cpus);
+  free(marks);
   rapl_topology_free(&topo);
 
   if (op.oom) {

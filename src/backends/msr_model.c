@@ -394,7 +394,6 @@ double rapl_msr_zone_unit_explain(const struct rapl_cpu_model *m,
                                   char *text, size_t textlen) {
   const struct rapl_model_row *r = rapl_msr_model_find(m);
   unsigned esu = esu_of(unit_reg);
-  char fixed[32];
   double j = 0;
 
   if (r != NULL && kind == RAPL_ZONE_DRAM && r->dram_j > 0)
@@ -402,23 +401,22 @@ double rapl_msr_zone_unit_explain(const struct rapl_cpu_model *m,
   else if (r != NULL && kind == RAPL_ZONE_PSYS && r->psys_j > 0)
     j = r->psys_j;
   if (j > 0) {
-    rapl_format_joules(j, fixed, sizeof(fixed));
-    rapl_msg(text, textlen, "fixed %s for %s on %s (%s)", fixed,
-             rapl_zone_kind_name(kind), r->name, r->source);
+    rapl_msg(text, textlen, "fixed for %s on %s, %s", rapl_zone_kind_name(kind),
+             r->name, r->source);
     return j;
   }
   if (r != NULL && r->esu_rule == RAPL_ESU_ATOM_MICRO) {
-    rapl_msg(text, textlen, "2^%u uJ from the unit register (%s, %s)", esu,
+    rapl_msg(text, textlen, "2^%u uJ from the unit register, %s, %s", esu,
              r->name, r->source);
     return (double)(1ull << esu) * 1e-6;
   }
   if (r != NULL)
-    rapl_msg(text, textlen, "1/2^%u J from the unit register (%s, %s)", esu,
+    rapl_msg(text, textlen, "1/2^%u J from the unit register, %s, %s", esu,
              r->name, r->source);
   else
     rapl_msg(text, textlen,
-             "1/2^%u J from the unit register (%s family %u model 0x%x is "
-             "not in the kernel's model table: the architectural rule)",
+             "1/2^%u J from the unit register: %s family %u model 0x%x is "
+             "not in the kernel's model table, so the architectural rule",
              esu, m->vendor_id, m->family, m->model);
   return rapl_msr_energy_unit(unit_reg);
 }

@@ -109,8 +109,8 @@ double rapl_msr_zone_unit(const struct rapl_cpu_model *m,
                           enum rapl_zone_kind kind, uint64_t unit_reg);
 
 /* Like rapl_msr_zone_unit, and says in text where the unit comes from, for
- * the log: "1/2^14 J from the unit register (INTEL_SKYLAKE_X,
- * rapl_defaults_hsw_server)". */
+ * the log: "1/2^14 J from the unit register, INTEL_SKYLAKE_X,
+ * rapl_defaults_hsw_server". */
 double rapl_msr_zone_unit_explain(const struct rapl_cpu_model *m,
                                   enum rapl_zone_kind kind, uint64_t unit_reg,
                                   char *text, size_t textlen);

@@ -255,6 +255,35 @@ static struct rapl_scan_log scan_log;
 
 static void powercap_close(struct rapl_zone *z) { rapl_zone_close_fds(z); }
 
+/* energy_uj needs no unit (the kernel applied the model's), but the range
+ * each counter wraps at is the one number that makes its readings right or
+ * wrong: logged at discovery, one line per kind and range. */
+static void log_ranges(const struct rapl_zone_set *set, size_t first) {
+  for (size_t i = first; i < set->n; i++) {
+    const struct rapl_zone *z = &set->zones[i];
+    bool done = false;
+    for (size_t k = first; k < i && !done; k++)
+      done = set->zones[k].kind == z->kind && set->zones[k].range == z->range;
+    if (done)
+      continue;
+    char list[512];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t k = i; k < set->n && used + 1 < sizeof(list); k++) {
+      const struct rapl_zone *zk = &set->zones[k];
+      if (zk->kind != z->kind || zk->range != z->range)
+        continue;
+      rapl_msg(list + used, sizeof(list) - used, "%s%s/%s", used ? ", " : "",
+               zk->instance, rapl_zone_kind_name(zk->kind));
+      used += strlen(list + used);
+    }
+    rapl_scan_log(&scan_log, RAPL_LOG_INFO,
+                  "powercap: %s: energy in uJ, wrapping at %llu uJ "
+                  "(max_energy_range_uj)",
+                  list, (unsigned long long)z->range);
+  }
+}
+
 static int powercap_open(const struct rapl_config *cfg,
                          struct rapl_zone_set *out, char *why, size_t whylen) {
   struct scan *sc = calloc(1, sizeof(*sc));
@@ -296,6 +325,7 @@ static int powercap_open(const struct rapl_config *cfg,
     for (size_t i = 0; i < sc->n_skipped; i++)
       rapl_scan_log(&scan_log, RAPL_LOG_ERR,
                     "powercap: %s; that zone is not reported", sc->skipped[i]);
+    log_ranges(out, before);
     rapl_scan_log_end(&scan_log);
   }
   free(sc);
