@@ -566,26 +566,55 @@ static void test_unit_log(void **state) {
                                "model table, so the architectural rule)"));
 }
 
-/* PSYS: 1 J units on Sapphire Rapids, and one zone for the platform, read
- * through the first socket's CPU, not one per socket. */
-static void test_intel_psys_once(void **state) {
-  (void)state;
-  use("two-socket", "intel-spr");
+/* PSYS: 1 J units on Sapphire Rapids, read on every socket whose counter
+ * reads, as the kernel does (only the package wired to the platform's sensor
+ * counts it, and that need not be package 0), and named as the kernel names
+ * it: psys on the boot CPU's package is "platform", psys-1 is "platform-1".
+ */
+static void make_spr_devs(uint64_t psys0, uint64_t psys1) {
   for (int cpu = 0; cpu < 8; cpu++) {
-    struct reg regs[] = {{0x606, UNIT_ESU14}, {0x611, 1}, {0x64D, 5}};
+    /* two-socket: cpus 0, 1, 4, 5 are package 0; 2, 3, 6, 7 package 1 */
+    bool pkg1 = cpu == 2 || cpu == 3 || cpu == 6 || cpu == 7;
+    struct reg regs[] = {
+        {0x606, UNIT_ESU14}, {0x611, 1}, {0x64D, pkg1 ? psys1 : psys0}};
     make_dev(cpu, regs, 3);
   }
+}
+
+static void test_intel_psys_per_socket(void **state) {
+  (void)state;
+  use("two-socket", "intel-spr");
+  /* psys counted by package 1 only: "platform-1", read through cpu 2 */
+  make_spr_devs(0, 7);
   assert_int_equal(open_zones(), 3);
   assert_int_equal(count_kind(RAPL_ZONE_PSYS), 1);
-  const struct rapl_zone *psys = find("platform", RAPL_ZONE_PSYS);
+  const struct rapl_zone *psys = find("platform-1", RAPL_ZONE_PSYS);
   assert_non_null(psys);
   assert_true(psys->joules_per_unit == 1.0);
-  assert_source_cpu(psys, 0);
-  assert_true(find("package-1", RAPL_ZONE_PACKAGE)->joules_per_unit ==
-              1.0 / 16384);
+  assert_source_cpu(psys, 2);
   uint64_t raw;
   assert_int_equal(B->read(psys, &raw), 0);
+  assert_int_equal(raw, 7);
+  assert_true(find("package-1", RAPL_ZONE_PACKAGE)->joules_per_unit ==
+              1.0 / 16384);
+
+  /* by package 0 only: "platform", through cpu 0 */
+  close_zones();
+  make_spr_devs(5, 0);
+  assert_int_equal(open_zones(), 3);
+  psys = find("platform", RAPL_ZONE_PSYS);
+  assert_non_null(psys);
+  assert_source_cpu(psys, 0);
+  assert_int_equal(B->read(psys, &raw), 0);
   assert_int_equal(raw, 5);
+
+  /* by both: both, each through its own socket */
+  close_zones();
+  make_spr_devs(5, 7);
+  assert_int_equal(open_zones(), 4);
+  assert_int_equal(count_kind(RAPL_ZONE_PSYS), 2);
+  assert_source_cpu(find("platform", RAPL_ZONE_PSYS), 0);
+  assert_source_cpu(find("platform-1", RAPL_ZONE_PSYS), 2);
 
   /* not asked for: left out */
   close_zones();
@@ -1023,7 +1052,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_intel_quirk_dram, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unit_log, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_intel_psys_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_intel_psys_per_socket, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_intel_multi_die, setup, teardown),
       cmocka_unit_test_setup_teardown(test_intel_online_holes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_intel_failover, setup, teardown),

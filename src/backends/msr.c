@@ -368,6 +368,14 @@ static void log_units(const struct opener *op, size_t n0,
   }
 }
 
+static bool have_zone(const struct rapl_zone_set *set, enum rapl_zone_kind kind,
+                      const char *instance) {
+  for (size_t i = 0; i < set->n; i++)
+    if (set->zones[i].kind == kind && !strcmp(set->zones[i].instance, instance))
+      return true;
+  return false;
+}
+
 /* Whether `reg` exists: it reads on the chosen device and is not zero. */
 static int reg_present(int fd, uint64_t reg) {
   uint64_t v;
@@ -384,7 +392,6 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
   struct opener op;
   char err[RAPL_MSG_MAX];
   const size_t n0 = out->n;
-  int psys_done = 0;
 
   if (!rapl_msr_template_valid(cfg->msr_device_path, err, sizeof(err)) ||
       rapl_cpu_model_read(cfg->procfs_path, &model, err, sizeof(err)) < 0 ||
@@ -454,14 +461,24 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
         else
           add_single(&op, kind, instance, cpu, reg, unit);
       }
-      /* The platform counter exists once; read it through the first
-       * socket's CPU. */
+      /* Only the package wired to the platform's power sensor counts psys,
+       * and on Sapphire Rapids that need not be package 0: like the kernel,
+       * look on every socket and keep the counters that read. Named as the
+       * kernel names them, so that a switch keeps the identifiers: "psys"
+       * for the boot CPU's package (the kernel's logical package 0),
+       * "psys-<physical package>" for the others. */
       uint64_t reg = layout.reg[RAPL_ZONE_PSYS];
-      if (!psys_done && !op.oom &&
-          (cfg->zone_mask & RAPL_ZONE_MASK(RAPL_ZONE_PSYS)) && reg != 0 &&
-          reg_present(fd, reg))
-        add_single(&op, RAPL_ZONE_PSYS, "platform", cpu, reg, unit);
-      psys_done = 1;
+      if (!op.oom && (cfg->zone_mask & RAPL_ZONE_MASK(RAPL_ZONE_PSYS)) &&
+          reg != 0 && reg_present(fd, reg)) {
+        char platform[RAPL_INSTANCE_MAX];
+        if (cpus[0] == topo.online[0])
+          snprintf(platform, sizeof(platform), "platform");
+        else
+          snprintf(platform, sizeof(platform), "platform-%d",
+                   topo.sockets[s].package);
+        if (!have_zone(out, RAPL_ZONE_PSYS, platform))
+          add_single(&op, RAPL_ZONE_PSYS, platform, cpu, reg, unit);
+      }
       close(fd);
     }
     s = e;
