@@ -963,6 +963,93 @@ static void test_intel_sim_watts(void **state) {
   assert_watts(find("platform", RAPL_ZONE_PSYS), 120);
 }
 
+/* Every zone of `b` on the simulator, with its average watts over one
+ * second of the simulator's clock. */
+struct measured_set {
+  struct rapl_zone_set set;
+  double watts[MAX_MEASURED];
+};
+
+static void measure_backend(const struct rapl_backend *b,
+                            struct measured_set *m) {
+  uint64_t a[MAX_MEASURED][16], c[16];
+  char whyb[512];
+  memset(m, 0, sizeof(*m));
+  assert_int_equal(b->probe(&cfg, whyb, sizeof(whyb)), 0);
+  assert_true(b->open(&cfg, &m->set, whyb, sizeof(whyb)) > 0);
+  assert_true(m->set.n <= MAX_MEASURED);
+  for (size_t i = 0; i < m->set.n; i++)
+    assert_int_equal(b->read(&m->set.zones[i], a[i]), 0);
+  sim_advance_ms(&sim, 1000);
+  for (size_t i = 0; i < m->set.n; i++) {
+    const struct rapl_zone *z = &m->set.zones[i];
+    assert_int_equal(b->read(z, c), 0);
+    uint64_t units = 0;
+    for (size_t k = 0; k < z->n_counters; k++)
+      units += (c[k] - a[i][k] + z->range) % z->range;
+    m->watts[i] = (double)units * z->joules_per_unit;
+  }
+}
+
+static const double *watts_of(const struct measured_set *m,
+                              const char *instance, enum rapl_zone_kind kind) {
+  for (size_t i = 0; i < m->set.n; i++)
+    if (m->set.zones[i].kind == kind &&
+        !strcmp(m->set.zones[i].instance, instance))
+      return &m->watts[i];
+  return NULL;
+}
+
+/* One identifier, one meaning: every zone both backends report carries the
+ * same watts. On AMD, core is every core of the package (the MSR backend's
+ * sum), so powercap, whose kernel zone counts one core, does not report it. */
+static void check_backends_agree(void) {
+  struct measured_set pc, msr;
+  measure_backend(&rapl_backend_powercap, &pc);
+  measure_backend(&rapl_backend_msr, &msr);
+  for (size_t i = 0; i < pc.set.n; i++) {
+    const struct rapl_zone *z = &pc.set.zones[i];
+    const double *w = watts_of(&msr, z->instance, z->kind);
+    if (w == NULL)
+      fail_msg("powercap reports %s/%s, the MSR backend does not", z->instance,
+               rapl_zone_kind_name(z->kind));
+    if (fabs(*w - pc.watts[i]) > 1e-3 * pc.watts[i] + 1e-3)
+      fail_msg("%s/%s: powercap %.4f W, MSR %.4f W", z->instance,
+               rapl_zone_kind_name(z->kind), pc.watts[i], *w);
+  }
+  rapl_zone_set_clear(&pc.set, rapl_backend_powercap.close);
+  rapl_zone_set_clear(&msr.set, rapl_backend_msr.close);
+}
+
+static void test_amd_core_one_meaning(void **state) {
+  (void)state;
+  start_sim(amd_spec);
+  struct measured_set pc, msr;
+  measure_backend(&rapl_backend_powercap, &pc);
+  assert_null(watts_of(&pc, "package-0", RAPL_ZONE_CORE));
+  assert_true(fabs(*watts_of(&pc, "package-0", RAPL_ZONE_PACKAGE) - 55) < 1e-3);
+  measure_backend(&rapl_backend_msr, &msr);
+  assert_true(fabs(*watts_of(&msr, "package-0", RAPL_ZONE_CORE) - 18) < 1e-3);
+  rapl_zone_set_clear(&pc.set, rapl_backend_powercap.close);
+  rapl_zone_set_clear(&msr.set, rapl_backend_msr.close);
+  check_backends_agree();
+}
+
+/* And on the two-socket Skylake-SP: units, names and psys agree. */
+static void test_intel_backends_agree(void **state) {
+  (void)state;
+  start_sim("vendor intel\nfamily 6\nmodel 85\nesu 14\n"
+            "cpu 0 package 0 core 0\ncpu 1 package 0 core 1\n"
+            "cpu 2 package 1 core 0\ncpu 3 package 1 core 1\n"
+            "zone package package 0 watts 45.5\n"
+            "zone core package 0 watts 20\n"
+            "zone dram package 0 watts 7.5 unit_uj 15.3\n"
+            "zone package package 1 watts 61.25\n"
+            "zone dram package 1 watts 9 unit_uj 15.3\n"
+            "zone psys watts 120\n");
+  check_backends_agree();
+}
+
 /* Silvermont/Airmont Atoms count 2^ESU uJ (the kernel's
  * rapl_check_unit_atom): at ESU 5 the counter steps by 32 uJ, not by
  * 1/32 J. The simulator's unit register says ESU 5, its counters count 32 uJ
@@ -1067,6 +1154,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_intel_sim_watts, setup,
                                       teardown_sim),
       cmocka_unit_test_setup_teardown(test_atom_units, setup, teardown_sim),
+      cmocka_unit_test_setup_teardown(test_amd_core_one_meaning, setup,
+                                      teardown_sim),
+      cmocka_unit_test_setup_teardown(test_intel_backends_agree, setup,
+                                      teardown_sim),
       cmocka_unit_test_setup_teardown(test_atom_reader_reports_power, setup,
                                       teardown_sim),
   };

@@ -205,6 +205,53 @@ static void psys_zones_are_platform(void **state) {
   release(&f);
 }
 
+/* On AMD the kernel's core zone is one core's counter; core means every core
+ * of the package (Intel's PP0, the MSR backend's sum), so it is not reported
+ * as core. The vendor comes from the tree's cpu modalias, else cpuinfo. */
+static void amd_single_core_zone_is_not_core(void **state) {
+  (void)state;
+  struct found f;
+  fixture_capture_logs();
+  discover(&f, "powercap/amd-zen");
+  assert_int_equal(f.n, 2);
+  assert_int_equal(read_zone(find(&f, RAPL_ZONE_PACKAGE, "package-0")),
+                   5500000);
+  assert_int_equal(read_zone(find(&f, RAPL_ZONE_PACKAGE, "package-1")),
+                   6600000);
+  assert_null(find(&f, RAPL_ZONE_CORE, "package-0"));
+  assert_null(find(&f, RAPL_ZONE_CORE, "package-1"));
+  assert_int_equal(
+      fixture_log_count("[5] powercap: package-0/core, package-1/core not "
+                        "reported: on AMD the kernel's core zone counts one "
+                        "core of the package, and core means all of them"),
+      1);
+  release(&f);
+
+  /* without a modalias: cpuinfo under ProcfsPath says AMD */
+  discover(&f, "powercap/amd-cpuinfo");
+  assert_int_equal(f.n, 1);
+  assert_null(find(&f, RAPL_ZONE_CORE, "package-0"));
+  release(&f);
+
+  /* only core asked for: the reason says why there is none */
+  struct rapl_config cfg;
+  char root[4096], err[256];
+  const char *core[] = {"core"};
+  snprintf(root, sizeof(root), "%s", fixture_path("powercap/amd-zen"));
+  fixture_config(&cfg, root);
+  assert_int_equal(rapl_config_set_zones(&cfg, core, 1, err, sizeof(err)), 0);
+  discover_cfg(&f, &cfg);
+  assert_int_equal(f.n, -1);
+  assert_non_null(strstr(f.why, "package-0/core, package-1/core not reported: "
+                                "on AMD"));
+
+  /* Intel: the core zone is the package's cores */
+  discover(&f, "powercap/intel-modalias");
+  assert_int_equal(f.n, 2);
+  assert_int_equal(read_zone(find(&f, RAPL_ZONE_CORE, "package-0")), 400000);
+  release(&f);
+}
+
 static void missing_files_skip_the_zone(void **state) {
   (void)state;
   struct found f;
@@ -401,6 +448,7 @@ int main(void) {
       cmocka_unit_test(mmio_alone_is_reported),
       cmocka_unit_test(enabled_0_is_still_measured),
       cmocka_unit_test(psys_zones_are_platform),
+      cmocka_unit_test(amd_single_core_zone_is_not_core),
       cmocka_unit_test(missing_files_skip_the_zone),
       cmocka_unit_test(garbage_is_never_a_value),
       cmocka_unit_test(zone_filter),

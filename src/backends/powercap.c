@@ -137,6 +137,9 @@ struct scan {
   size_t n_skipped;
   int seen; /* zones of a kind this plugin reports, before the filter */
   bool oom;
+  int vendor;         /* enum rapl_cpu_vendor once known, -1 before */
+  char amd_core[512]; /* the AMD core zones left out, for the log */
+  int n_amd_core;
 };
 
 __attribute__((format(printf, 2, 3))) static void
@@ -147,6 +150,56 @@ skip_zone(struct scan *sc, const char *fmt, ...) {
   va_start(ap, fmt);
   rapl_vmsg(sc->skipped[sc->n_skipped++], sizeof(sc->skipped[0]), fmt, ap);
   va_end(ap);
+}
+
+/* The CPU vendor, from the same sysfs tree as the zones where it can:
+ * <sysfs>/devices/system/cpu/modalias ("cpu:type:x86,ven0002fam0019..."; the
+ * kernel's X86_VENDOR_* numbers), else <procfs>/cpuinfo. Unknown when
+ * neither reads. */
+static enum rapl_cpu_vendor host_vendor(const struct rapl_config *cfg) {
+  char path[RAPL_PATH_MAX + 64], alias[64];
+  unsigned ven, fam, mod;
+  snprintf(path, sizeof(path), "%s/devices/system/cpu/modalias",
+           cfg->sysfs_path);
+  if (rapl_sysfs_read_string(path, alias, sizeof(alias)) == 0 &&
+      sscanf(alias, "cpu:type:x86,ven%4xfam%4xmod%4x", &ven, &fam, &mod) == 3) {
+    switch (ven) {
+    case 0:
+      return RAPL_VENDOR_INTEL;
+    case 2:
+      return RAPL_VENDOR_AMD;
+    case 9:
+      return RAPL_VENDOR_HYGON;
+    default:
+      return RAPL_VENDOR_UNKNOWN;
+    }
+  }
+  struct rapl_cpu_model m;
+  char err[RAPL_MSG_MAX];
+  if (rapl_cpu_model_read(cfg->procfs_path, &m, err, sizeof(err)) == 0)
+    return m.vendor;
+  return RAPL_VENDOR_UNKNOWN;
+}
+
+/* On AMD and Hygon the kernel's core zone reads MSR 0xC001029A on one CPU of
+ * the package: one core's energy, where `core` means every core of the
+ * package (Intel's PP0, and the MSR backend's sum over the per-core
+ * counters). The same name must not carry two quantities, so that zone is
+ * not reported as core. */
+static bool amd_single_core(struct scan *sc, enum rapl_zone_kind kind,
+                            const char *instance) {
+  if (kind != RAPL_ZONE_CORE)
+    return false;
+  if (sc->vendor < 0)
+    sc->vendor = (int)host_vendor(sc->cfg);
+  if (sc->vendor != RAPL_VENDOR_AMD && sc->vendor != RAPL_VENDOR_HYGON)
+    return false;
+  size_t used = strlen(sc->amd_core);
+  if (used + 1 < sizeof(sc->amd_core))
+    rapl_msg(sc->amd_core + used, sizeof(sc->amd_core) - used, "%s%s/core",
+             used ? ", " : "", instance);
+  sc->n_amd_core++;
+  return true;
 }
 
 /* Opens energy_uj and reads max_energy_range_uj: 0, or -1 when the zone was
@@ -220,7 +273,8 @@ static void scan_zone(struct scan *sc, const char *base, const char *dname,
     return;
   sc->seen++;
   if (!(sc->cfg->zone_mask & RAPL_ZONE_MASK(kind)) ||
-      already_have(sc->out, kind, instance))
+      already_have(sc->out, kind, instance) ||
+      amd_single_core(sc, kind, instance))
     return;
   struct rapl_zone *z = rapl_zone_set_add(sc->out);
   if (z == NULL) {
@@ -284,6 +338,11 @@ static void log_ranges(const struct rapl_zone_set *set, size_t first) {
   }
 }
 
+#define AMD_CORE_WHY                                                           \
+  "%s not reported: on AMD the kernel's core zone counts one core of the "     \
+  "package, and core means all of them (the MSR backend reads it as the sum "  \
+  "of every core's counter)"
+
 static int powercap_open(const struct rapl_config *cfg,
                          struct rapl_zone_set *out, char *why, size_t whylen) {
   struct scan *sc = calloc(1, sizeof(*sc));
@@ -296,6 +355,7 @@ static int powercap_open(const struct rapl_config *cfg,
   }
   sc->cfg = cfg;
   sc->out = out;
+  sc->vendor = -1;
   /* intel-rapl first: an mmio zone only counts where it covers a package that
    * no intel-rapl zone does, else the same package would be counted twice. */
   scan_control(sc, CONTROL_RAPL);
@@ -313,6 +373,8 @@ static int powercap_open(const struct rapl_config *cfg,
     if (sc->n_skipped > 0)
       rapl_msg(why, whylen, "%s%s", sc->skipped[0],
                sc->n_skipped > 1 ? " (and other zones like it)" : "");
+    else if (sc->n_amd_core > 0)
+      rapl_msg(why, whylen, AMD_CORE_WHY, sc->amd_core);
     else if (sc->seen == 0)
       rapl_msg(why, whylen, "no RAPL zone (intel-rapl:*) under %s", base);
     else
@@ -325,6 +387,9 @@ static int powercap_open(const struct rapl_config *cfg,
     for (size_t i = 0; i < sc->n_skipped; i++)
       rapl_scan_log(&scan_log, RAPL_LOG_ERR,
                     "powercap: %s; that zone is not reported", sc->skipped[i]);
+    if (sc->n_amd_core > 0)
+      rapl_scan_log(&scan_log, RAPL_LOG_NOTICE, "powercap: " AMD_CORE_WHY,
+                    sc->amd_core);
     log_ranges(out, before);
     rapl_scan_log_end(&scan_log);
   }

@@ -767,6 +767,9 @@ static void build_cpus(void) {
     free(l);
   }
   add_static(cpud, "present", "%s", cpud->child->text);
+  /* The kernel's X86_VENDOR_* numbers: Intel 0, AMD 2. */
+  add_static(cpud, "modalias", "cpu:type:x86,ven%04Xfam%04Xmod%04X:feature:\n",
+             S.vendor == V_AMD ? 2 : 0, S.family, S.model);
   char name[32];
   for (int i = 0; i < S.ncpus; i++) {
     const struct cpu *c = &S.cpus[i];
