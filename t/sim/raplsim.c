@@ -473,6 +473,11 @@ static int msr_read(const struct cpu *c, uint64_t reg, uint64_t *val) {
     return 0;
   }
   struct zone *z = msr_zone(c, reg);
+  /* Only package 0 is wired to the platform's sensor; the others read 0. */
+  if (reg == 0x64D && S.vendor == V_INTEL && (c->package || c->die) && z) {
+    *val = 0;
+    return 0;
+  }
   if (!z)
     return -EIO;
   *val = zone_raw(z, now_s());
@@ -771,6 +776,9 @@ static void build_cpus(void) {
     free(l);
   }
   add_static(cpud, "present", "%s", cpud->child->text);
+  /* The kernel's X86_VENDOR_* numbers: Intel 0, AMD 2. */
+  add_static(cpud, "modalias", "cpu:type:x86,ven%04Xfam%04Xmod%04X:feature:\n",
+             S.vendor == V_AMD ? 2 : 0, S.family, S.model);
   char name[32];
   for (int i = 0; i < S.ncpus; i++) {
     const struct cpu *c = &S.cpus[i];
