@@ -67,9 +67,12 @@ static int get_string(const oconfig_item_t *item, const char **out, char *err,
   return 0;
 }
 
-static int set_zones(const oconfig_item_t *item, struct rapl_config *cfg,
-                     char *err, size_t errlen) {
+/* Every Zone line adds to the selection, as repeated options do in other
+ * collectd plugins; only the first replaces the default of all zones. */
+static int add_zones(const oconfig_item_t *item, struct rapl_config *cfg,
+                     bool *zone_seen, char *err, size_t errlen) {
   const char *names[16];
+  unsigned before = cfg->zone_mask;
   if (item->values_num < 1 || item->values_num > 16) {
     snprintf(err, errlen, "Zone: expected 1 to 16 zone names, found %d",
              item->values_num);
@@ -83,13 +86,18 @@ static int set_zones(const oconfig_item_t *item, struct rapl_config *cfg,
     }
     names[i] = item->values[i].value.string;
   }
-  return rapl_config_set_zones(cfg, names, (size_t)item->values_num, err,
-                               errlen);
+  if (rapl_config_set_zones(cfg, names, (size_t)item->values_num, err,
+                            errlen) != 0)
+    return -1;
+  if (*zone_seen)
+    cfg->zone_mask |= before;
+  *zone_seen = true;
+  return 0;
 }
 
 static int apply_item(const oconfig_item_t *item, struct rapl_config *cfg,
-                      char *config_file, size_t config_file_len, char *err,
-                      size_t errlen) {
+                      bool *zone_seen, char *config_file,
+                      size_t config_file_len, char *err, size_t errlen) {
   const char *s;
   const char *key = item->key;
 
@@ -101,7 +109,7 @@ static int apply_item(const oconfig_item_t *item, struct rapl_config *cfg,
     return rapl_config_set_path(dst, key, s, err, errlen);
   }
   if (!strcasecmp(key, "Zone"))
-    return set_zones(item, cfg, err, errlen);
+    return add_zones(item, cfg, zone_seen, err, errlen);
   if (!strcasecmp(key, "ReportPower"))
     return get_bool(item, &cfg->report_power, err, errlen);
   if (!strcasecmp(key, "ReportEnergy"))
@@ -143,6 +151,7 @@ int rapl_collectd_config(const oconfig_item_t *ci, struct rapl_config *cfg,
   struct rapl_config next = *cfg;
   char file[RAPL_PATH_MAX];
   char err[CONFIG_ERROR_MAX];
+  bool zone_seen = false;
   snprintf(file, sizeof(file), "%s", config_file);
   for (int i = 0; i < ci->children_num; i++) {
     const oconfig_item_t *item = &ci->children[i];
@@ -153,7 +162,8 @@ int rapl_collectd_config(const oconfig_item_t *ci, struct rapl_config *cfg,
                item->key);
       return -1;
     }
-    if (apply_item(item, &next, file, sizeof(file), err, sizeof(err)) != 0) {
+    if (apply_item(item, &next, &zone_seen, file, sizeof(file), err,
+                   sizeof(err)) != 0) {
       rapl_log(RAPL_LOG_ERR, "configuration: %s", err);
       return -1;
     }

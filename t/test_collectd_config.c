@@ -56,6 +56,18 @@ static void add_number(struct block *b, const char *key, double v) {
   it->values_num = 1;
 }
 
+static void add_zone_line(struct block *b, const char *a, const char *c) {
+  oconfig_item_t *it = add(b, "Zone");
+  it->values[0].type = OCONFIG_TYPE_STRING;
+  it->values[0].value.string = (char *)a;
+  it->values_num = 1;
+  if (c != NULL) {
+    it->values[1].type = OCONFIG_TYPE_STRING;
+    it->values[1].value.string = (char *)c;
+    it->values_num = 2;
+  }
+}
+
 static int apply(struct block *b, struct rapl_config *cfg, char *file) {
   fixture_logs_reset();
   return rapl_collectd_config(&b->root, cfg, file, RAPL_PATH_MAX);
@@ -93,6 +105,32 @@ static void every_key(void **state) {
   assert_string_equal(cfg.msr_device_path, "/host/dev/cpu/%d/msr");
   assert_true(cfg.msr_min_interval == 5.0);
   assert_string_equal(file, "/etc/collectd/rapl_energy.yaml");
+}
+
+/* Zone "package" then Zone "dram" means both, as repeated options do in
+ * every other collectd plugin; the first line replaces the default (all
+ * zones), it does not add to it. */
+static void zone_lines_add_up(void **state) {
+  (void)state;
+  struct block b;
+  struct rapl_config cfg;
+  char file[RAPL_PATH_MAX] = "";
+  rapl_config_defaults(&cfg);
+  start(&b);
+  add_zone_line(&b, "package", NULL);
+  add_string(&b, "SysfsPath", "/host/sys");
+  add_zone_line(&b, "DRAM", "core");
+  add_zone_line(&b, "package", NULL); /* again: harmless */
+  assert_int_equal(apply(&b, &cfg, file), 0);
+  assert_int_equal(cfg.zone_mask, RAPL_ZONE_MASK(RAPL_ZONE_PACKAGE) |
+                                      RAPL_ZONE_MASK(RAPL_ZONE_DRAM) |
+                                      RAPL_ZONE_MASK(RAPL_ZONE_CORE));
+
+  rapl_config_defaults(&cfg);
+  start(&b);
+  add_zone_line(&b, "psys", NULL);
+  assert_int_equal(apply(&b, &cfg, file), 0);
+  assert_int_equal(cfg.zone_mask, RAPL_ZONE_MASK(RAPL_ZONE_PSYS));
 }
 
 static void expect_error(void (*build)(struct block *), const char *needle) {
@@ -159,6 +197,7 @@ int main(void) {
   fixture_capture_logs();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_key),
+      cmocka_unit_test(zone_lines_add_up),
       cmocka_unit_test(errors_name_the_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
