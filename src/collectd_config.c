@@ -146,12 +146,40 @@ static int apply_item(const oconfig_item_t *item, struct rapl_config *cfg,
   return -1;
 }
 
+/* Options that hold one value: a second line for one of them is refused,
+ * as a duplicate key is in the YAML file, because one of the two would be
+ * ignored without a word. Zone is not here: its lines add up. */
+static const char *const single_options[] = {
+    "SysfsPath",     "ProcfsPath",     "ReportPower",
+    "ReportEnergy",  "MSREnabled",     "MSRForce",
+    "MSRDevicePath", "MSRMinInterval", "ConfigFile",
+};
+
+static int refuse_repeat(const char *key, unsigned *seen, char *err,
+                         size_t errlen) {
+  for (size_t i = 0; i < sizeof(single_options) / sizeof(single_options[0]);
+       i++) {
+    if (strcasecmp(key, single_options[i]) != 0)
+      continue;
+    if (*seen & (1u << i)) {
+      snprintf(err, errlen,
+               "%s: given more than once in <Plugin rapl_energy>; keep one "
+               "(only Zone may be repeated: its lines add up)",
+               single_options[i]);
+      return -1;
+    }
+    *seen |= 1u << i;
+  }
+  return 0;
+}
+
 int rapl_collectd_config(const oconfig_item_t *ci, struct rapl_config *cfg,
                          char *config_file, size_t config_file_len) {
   struct rapl_config next = *cfg;
   char file[RAPL_PATH_MAX];
   char err[CONFIG_ERROR_MAX];
   bool zone_seen = false;
+  unsigned options_seen = 0;
   snprintf(file, sizeof(file), "%s", config_file);
   for (int i = 0; i < ci->children_num; i++) {
     const oconfig_item_t *item = &ci->children[i];
@@ -162,7 +190,8 @@ int rapl_collectd_config(const oconfig_item_t *ci, struct rapl_config *cfg,
                item->key);
       return -1;
     }
-    if (apply_item(item, &next, &zone_seen, file, sizeof(file), err,
+    if (refuse_repeat(item->key, &options_seen, err, sizeof(err)) != 0 ||
+        apply_item(item, &next, &zone_seen, file, sizeof(file), err,
                    sizeof(err)) != 0) {
       rapl_log(RAPL_LOG_ERR, "configuration: %s", err);
       return -1;

@@ -179,6 +179,16 @@ static void two_values(struct block *b) {
   it->values_num = 2;
 }
 
+static void repeated_path(struct block *b) {
+  add_string(b, "SysfsPath", "/a");
+  add_zone_line(b, "package", NULL);
+  add_string(b, "sysfspath", "/b");
+}
+static void repeated_bool(struct block *b) {
+  add_bool(b, "MSREnabled", 1);
+  add_bool(b, "MSREnabled", 0);
+}
+
 static void errors_name_the_key(void **state) {
   (void)state;
   expect_error(unknown_key, "unknown option \"SysPath\"");
@@ -191,6 +201,10 @@ static void errors_name_the_key(void **state) {
   expect_error(string_interval, "MSRMinInterval: expected a number");
   expect_error(nothing_to_report, "nothing would be reported");
   expect_error(two_values, "SysfsPath: expected exactly one value, found 2");
+  expect_error(repeated_path,
+               "SysfsPath: given more than once in <Plugin rapl_energy>");
+  expect_error(repeated_bool,
+               "MSREnabled: given more than once in <Plugin rapl_energy>");
 }
 
 int main(void) {
