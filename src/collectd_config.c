@@ -173,8 +173,50 @@ static int refuse_repeat(const char *key, unsigned *seen, char *err,
   return 0;
 }
 
-int rapl_collectd_config(const oconfig_item_t *ci, struct rapl_config *cfg,
-                         char *config_file, size_t config_file_len) {
+/* The options a block sets, each once, in the order written: all that can
+ * tell the operator which block is which. Ends in "..." when cut short. */
+static void block_keys(const oconfig_item_t *ci, char *out, size_t outlen) {
+  size_t o = 0;
+  bool cut = false;
+  out[0] = '\0';
+  for (int i = 0; i < ci->children_num && !cut; i++) {
+    const char *key = ci->children[i].key;
+    bool again = false;
+    for (int j = 0; j < i && !again; j++)
+      again = strcasecmp(ci->children[j].key, key) == 0;
+    if (again)
+      continue;
+    /* Always leave room for ", ..." and the NUL. */
+    size_t need = (o ? 2 : 0) + strlen(key);
+    if (o + need + 6 > outlen) {
+      cut = true;
+      break;
+    }
+    o += (size_t)snprintf(out + o, outlen - o, "%s%s", o ? ", " : "", key);
+  }
+  if (cut)
+    snprintf(out + o, outlen - o, "%s...", o ? ", " : "");
+  else if (o == 0)
+    snprintf(out, outlen, "no options");
+}
+
+int rapl_collectd_config(const oconfig_item_t *ci,
+                         struct rapl_collectd_blocks *blocks,
+                         struct rapl_config *cfg, char *config_file,
+                         size_t config_file_len) {
+  if (blocks->count++ > 0) {
+    char keys[sizeof(blocks->first_keys)];
+    block_keys(ci, keys, sizeof(keys));
+    rapl_log(RAPL_LOG_ERR,
+             "configuration: a second <Plugin rapl_energy> block (with %s) "
+             "after the first (with %s): collectd hands each block over on "
+             "its own and this plugin has one configuration; put every "
+             "option into one block (the drop-in collectd.conf.d/"
+             "rapl_energy.conf has one)",
+             keys, blocks->first_keys);
+    return -1;
+  }
+  block_keys(ci, blocks->first_keys, sizeof(blocks->first_keys));
   struct rapl_config next = *cfg;
   char file[RAPL_PATH_MAX];
   char err[CONFIG_ERROR_MAX];

@@ -69,8 +69,9 @@ static void add_zone_line(struct block *b, const char *a, const char *c) {
 }
 
 static int apply(struct block *b, struct rapl_config *cfg, char *file) {
+  struct rapl_collectd_blocks blocks = {0};
   fixture_logs_reset();
-  return rapl_collectd_config(&b->root, cfg, file, RAPL_PATH_MAX);
+  return rapl_collectd_config(&b->root, &blocks, cfg, file, RAPL_PATH_MAX);
 }
 
 static void every_key(void **state) {
@@ -131,6 +132,80 @@ static void zone_lines_add_up(void **state) {
   add_zone_line(&b, "psys", NULL);
   assert_int_equal(apply(&b, &cfg, file), 0);
   assert_int_equal(cfg.zone_mask, RAPL_ZONE_MASK(RAPL_ZONE_PSYS));
+}
+
+/* collectd calls the callback once per <Plugin rapl_energy> block. A second
+ * block is refused, naming what each holds (collectd gives no file or line),
+ * and leaves the first block's configuration as it was: that configuration
+ * is what the YAML file falls back to when a key is removed from it. */
+static void second_block_refused(void **state) {
+  (void)state;
+  struct rapl_collectd_blocks blocks = {0};
+  struct block b;
+  struct rapl_config cfg, after_first;
+  char file[RAPL_PATH_MAX] = "";
+  rapl_config_defaults(&cfg);
+  start(&b);
+  add_string(&b, "SysfsPath", "/host/sys");
+  add_number(&b, "MSRMinInterval", 5);
+  add_string(&b, "ConfigFile", "/etc/collectd/rapl_energy.yaml");
+  fixture_logs_reset();
+  assert_int_equal(
+      rapl_collectd_config(&b.root, &blocks, &cfg, file, sizeof(file)), 0);
+  after_first = cfg;
+
+  start(&b);
+  add_bool(&b, "MSREnabled", 1);
+  add_zone_line(&b, "dram", NULL);
+  add_zone_line(&b, "core", NULL);
+  add_number(&b, "MSRMinInterval", 2);
+  fixture_logs_reset();
+  assert_int_equal(
+      rapl_collectd_config(&b.root, &blocks, &cfg, file, sizeof(file)), -1);
+  const char *want = "configuration: a second <Plugin rapl_energy> block "
+                     "(with MSREnabled, Zone, MSRMinInterval) after the first "
+                     "(with SysfsPath, MSRMinInterval, ConfigFile): ";
+  if (strstr(fixture_logs(), want) == NULL)
+    fail_msg("log lacks \"%s\": %s", want, fixture_logs());
+  assert_int_equal(fixture_log_count("[3] "), 1); /* at ERR */
+  assert_memory_equal(&cfg, &after_first, sizeof(cfg));
+  assert_string_equal(file, "/etc/collectd/rapl_energy.yaml");
+
+  /* Empty, or even the same block again: still refused. */
+  start(&b);
+  fixture_logs_reset();
+  assert_int_equal(
+      rapl_collectd_config(&b.root, &blocks, &cfg, file, sizeof(file)), -1);
+  assert_non_null(strstr(fixture_logs(), "block (with no options) after"));
+  assert_memory_equal(&cfg, &after_first, sizeof(cfg));
+}
+
+/* An empty first block is named as such; a block with more options than
+ * the message has room for says that the list was cut. */
+static void block_lists_are_bounded(void **state) {
+  (void)state;
+  struct rapl_collectd_blocks blocks = {0};
+  struct block b;
+  struct rapl_config cfg;
+  char file[RAPL_PATH_MAX] = "";
+  static char long_keys[MAX_ITEMS][64];
+  rapl_config_defaults(&cfg);
+  start(&b);
+  fixture_logs_reset();
+  assert_int_equal(
+      rapl_collectd_config(&b.root, &blocks, &cfg, file, sizeof(file)), 0);
+  start(&b);
+  for (int i = 0; i < MAX_ITEMS; i++) {
+    snprintf(long_keys[i], sizeof(long_keys[i]), "UnknownOption%02d%040d", i,
+             0);
+    add_bool(&b, long_keys[i], 1);
+  }
+  assert_int_equal(
+      rapl_collectd_config(&b.root, &blocks, &cfg, file, sizeof(file)), -1);
+  const char *log = fixture_logs();
+  assert_non_null(strstr(log, "(with UnknownOption00"));
+  assert_non_null(strstr(log, ", ...) after the first (with no options): "));
+  assert_non_null(strstr(log, "put every option into one block"));
 }
 
 static void expect_error(void (*build)(struct block *), const char *needle) {
@@ -212,6 +287,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_key),
       cmocka_unit_test(zone_lines_add_up),
+      cmocka_unit_test(second_block_refused),
+      cmocka_unit_test(block_lists_are_bounded),
       cmocka_unit_test(errors_name_the_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
