@@ -2,9 +2,9 @@
  * collectd: the glue calls rapl_config_watch_poll at each read and applies
  * what it returns.
  *
- * - A changed file is noticed by one stat() per poll, comparing mtime (ns),
- *   size, inode and device with the file last read; unchanged means no
- *   re-parse and no allocation.
+ * - A changed file is noticed by one stat() per poll, comparing mtime and
+ *   ctime (ns), size, inode and device with the file last read; unchanged
+ *   means no re-parse and no allocation.
  * - A changed file is parsed on top of `base` (defaults + collectd.conf
  *   block), so a key deleted from the file falls back to the collectd.conf
  *   value.

@@ -796,6 +796,8 @@ void rapl_file_stamp_from_stat(const struct stat *st,
   stamp->present = true;
   stamp->mtime_ns =
       (int64_t)st->st_mtim.tv_sec * 1000000000 + (int64_t)st->st_mtim.tv_nsec;
+  stamp->ctime_ns =
+      (int64_t)st->st_ctim.tv_sec * 1000000000 + (int64_t)st->st_ctim.tv_nsec;
   stamp->size = (int64_t)st->st_size;
   stamp->ino = (uint64_t)st->st_ino;
   stamp->dev = (uint64_t)st->st_dev;
@@ -807,8 +809,8 @@ bool rapl_file_stamp_equal(const struct rapl_file_stamp *a,
     return false;
   if (!a->present)
     return a->error == b->error;
-  return a->mtime_ns == b->mtime_ns && a->size == b->size && a->ino == b->ino &&
-         a->dev == b->dev;
+  return a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
+         a->size == b->size && a->ino == b->ino && a->dev == b->dev;
 }
 
 int rapl_config_load_yaml_stamp(const char *path, struct rapl_config *cfg,

@@ -41,11 +41,16 @@ int rapl_config_load_yaml_buffer(const char *name, const char *buf, size_t len,
                                  struct rapl_config *cfg, char *err,
                                  size_t errlen);
 
-/* What live reload compares to notice a changed file. */
+/* What live reload compares to notice a changed file. The change time is
+ * there because configuration management tools put the mtime back after an
+ * edit (touch -r, rsync -t), which no process can do to the ctime; it also
+ * changes with chmod and chown, which decide whether the file may switch the
+ * MSRs on. */
 struct rapl_file_stamp {
   bool present; /* false: the file could not be stat()ed (errno kept) */
   int error;
   int64_t mtime_ns;
+  int64_t ctime_ns;
   int64_t size;
   uint64_t ino;
   uint64_t dev;
