@@ -57,13 +57,20 @@ static void set_mtime(const char *p, time_t sec, long nsec) {
   assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
 }
 
-/* Rewrites the file in place (same inode) and sets its mtime. */
-static void write_at(const char *p, const char *content, time_t mtime) {
+/* Rewrites the file in place (same inode), sets its mode (whatever the
+ * umask) and its mtime. */
+static void write_mode(const char *p, const char *content, mode_t mode,
+                       time_t mtime) {
   FILE *f = fopen(p, "w");
   assert_non_null(f);
   assert_int_equal(fputs(content, f) >= 0, 1);
   assert_int_equal(fclose(f), 0);
+  assert_int_equal(chmod(p, mode), 0);
   set_mtime(p, mtime, 0);
+}
+
+static void write_at(const char *p, const char *content, time_t mtime) {
+  write_mode(p, content, 0600, mtime);
 }
 
 static void base_config(struct rapl_config *cfg) {
@@ -394,6 +401,141 @@ static void test_not_a_regular_file(void **state) {
   assert_false(out.msr_enabled);
 }
 
+/* ------------------------------------------------------------- trust */
+
+static int count_level(int level) {
+  int n = 0;
+  for (int i = 0; i < logs.count && i < 32; i++)
+    n += logs.levels[i] == level;
+  return n;
+}
+
+static void expect_one_warning(const char *why) {
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+  for (int i = 0; i < logs.count && i < 32; i++) {
+    if (logs.levels[i] != RAPL_LOG_WARNING)
+      continue;
+    const char *m = logs.messages[i];
+    assert_int_equal(strncmp(m, path, strlen(path)), 0);
+    if (strstr(m, why) == NULL)
+      fail_msg("warning lacks \"%s\": %s", why, m);
+    assert_non_null(strstr(m, ": not applying msr.enabled: true (line "));
+    assert_non_null(strstr(m, "PLATYPUS"));
+    assert_non_null(strstr(m, "CVE-2020-8694/8695"));
+    assert_non_null(strstr(m, "other settings apply"));
+  }
+}
+
+/* A file that others could have written does not switch the MSRs on; the
+ * reason is said once for as long as it lasts; the file's other settings
+ * apply; fixing the permissions (of the file, or of its directory, which
+ * changes nothing in the file's stamp) applies the switches at the next
+ * poll. */
+static void test_untrusted_file_withholds_msr_switches(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config out;
+  char why[1200];
+  start(&w, good_on);
+  assert_true(rapl_config_watch_current(&w)->msr_enabled);
+
+  next_ctime_tick();
+  assert_int_equal(chmod(path, 0664), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.msr_enabled);
+  expect_one_warning(": the file is writable by its group (mode 0664)");
+  assert_non_null(strstr(logs.messages[0], "msr.enabled: true (line 2, "
+                                           "column 12)"));
+  int parses = (int)w.parses;
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
+  assert_int_equal(w.parses, parses);
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+
+  /* Edited, lines moved, still writable by the group: the other settings
+   * apply, and it is the same stretch, so nothing is said again. */
+  write_mode(path,
+             "# moved down\nmsr:\n  enabled: true\n"
+             "rapl_energy:\n  reportPower: false\n",
+             0664, T0 + 10);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.report_power);
+  assert_false(out.msr_enabled);
+  assert_true(out.msr_min_interval == 5.0);
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+
+  /* chmod alone changes the ctime: noticed, applied, nothing to warn. */
+  next_ctime_tick();
+  assert_int_equal(chmod(path, 0644), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_true(out.msr_enabled);
+  assert_false(out.report_power);
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+
+  /* The directory made writable by the group: read at the file's next
+   * change, withheld, and said again (a new stretch). */
+  assert_int_equal(chmod(dir, 0770), 0);
+  set_mtime(path, T0 + 20, 0);
+  memset(&logs, 0, sizeof(logs));
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.msr_enabled);
+  snprintf(why, sizeof(why),
+           ": the directory %s is writable by its group (mode 0770)", dir);
+  expect_one_warning(why);
+
+  /* The directory fixed: the file did not change, but the next poll looks
+   * again and applies the switch. */
+  assert_int_equal(chmod(dir, 0700), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_true(out.msr_enabled);
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+  parses = (int)w.parses;
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
+  assert_int_equal(w.parses, parses);
+}
+
+/* Owned by someone else (here uid 65534): the same. */
+static void test_file_of_another_user(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config out;
+  if (geteuid() != 0) {
+    print_message("not root: chown to another user did not run\n");
+    return;
+  }
+  start(&w, good_on);
+  next_ctime_tick();
+  assert_int_equal(chown(path, 65534, 65534), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.msr_enabled);
+  expect_one_warning(": the file is owned by uid 65534, not root");
+  next_ctime_tick();
+  assert_int_equal(chown(path, 0, 0), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_true(out.msr_enabled);
+}
+
+/* At startup too: the configuration loads, with the other settings, and the
+ * reason is logged at once (collectd -T shows it). */
+static void test_untrusted_at_startup(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config base;
+  char err[2048] = "";
+  base_config(&base);
+  write_mode(path, "msr: {enabled: true, force: true}\nrapl: {zones: [dram]}\n",
+             0666, T0);
+  assert_int_equal(rapl_config_watch_init(&w, path, &base, err, sizeof(err)),
+                   0);
+  const struct rapl_config *cur = rapl_config_watch_current(&w);
+  assert_false(cur->msr_enabled);
+  assert_false(cur->msr_force);
+  assert_int_equal(cur->zone_mask, RAPL_ZONE_MASK(RAPL_ZONE_DRAM));
+  expect_one_warning(": the file is writable by everyone (mode 0666)");
+  assert_non_null(strstr(logs.messages[0], " and msr.force: true (line 1, "));
+  assert_int_equal(logs.errors, 0);
+}
+
 static void test_config_same(void **state) {
   (void)state;
   struct rapl_config a, b;
@@ -438,6 +580,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_rename_over_is_detected, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_not_a_regular_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_untrusted_file_withholds_msr_switches, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_file_of_another_user, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_untrusted_at_startup, setup,
+                                      teardown),
       cmocka_unit_test(test_config_same),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);

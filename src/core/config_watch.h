@@ -11,6 +11,10 @@
  * - A bad state (syntax error, wrong type, file missing while an editor
  *   saves it) keeps the last good configuration and is logged once at ERR;
  *   the same error text is not logged again until a good file was read.
+ * - MSR switches in a file that others could have written are not applied
+ *   (rapl_config_load_yaml_file); that is logged once at WARNING per reason,
+ *   and while it lasts each poll looks again at the permissions, since
+ *   fixing a directory's changes nothing in the file's stamp.
  *
  * Not thread-safe: the caller serialises calls (collectd runs one read
  * callback at a time). */
@@ -33,6 +37,9 @@ struct rapl_config_watch {
   struct rapl_config current;  /* last good: base + the file */
   struct rapl_file_stamp seen; /* the file state last parsed (or missing) */
   char last_error[RAPL_CONFIG_WATCH_ERRLEN]; /* "" when the file is good */
+  /* Why the file's MSR switches were last withheld, and which; "" while
+   * they are applied. */
+  char withheld[RAPL_CONFIG_WATCH_ERRLEN];
   unsigned long parses; /* times the file was parsed (for tests) */
 };
 
