@@ -6,7 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define CONFIG_ERROR_MAX 512
+/* Every value a message quotes is bounded (rapl_config_quote), so that a
+ * message always fits whole. */
+#define CONFIG_ERROR_MAX 1024
+#define SHOWN 128
 
 static const char *type_word(int type) {
   switch (type) {
@@ -50,7 +53,9 @@ static int get_bool(const oconfig_item_t *item, bool *out, char *err,
       *out = false;
       return 0;
     }
-    snprintf(err, errlen, "%s: expected a boolean, found \"%s\"", item->key, s);
+    char q[RAPL_QUOTE_LEN(SHOWN)];
+    rapl_config_quote(s, strlen(s), SHOWN, q, sizeof(q));
+    snprintf(err, errlen, "%s: expected a boolean, found %s", item->key, q);
     return -1;
   }
   if (one_value(item, OCONFIG_TYPE_BOOLEAN, err, errlen) != 0)
@@ -138,11 +143,13 @@ static int apply_item(const oconfig_item_t *item, struct rapl_config *cfg,
     snprintf(config_file, config_file_len, "%s", path);
     return 0;
   }
+  char q[RAPL_QUOTE_LEN(SHOWN)];
+  rapl_config_quote(key, strlen(key), SHOWN, q, sizeof(q));
   snprintf(err, errlen,
-           "unknown option \"%s\" in <Plugin rapl_energy> (known: SysfsPath, "
+           "unknown option %s in <Plugin rapl_energy> (known: SysfsPath, "
            "ProcfsPath, Zone, ReportPower, ReportEnergy, MSREnabled, "
            "MSRForce, MSRDevicePath, MSRMinInterval, ConfigFile)",
-           key);
+           q);
   return -1;
 }
 

@@ -116,7 +116,8 @@ static int rapl_energy_config(oconfig_item_t *ci) {
   watching = false;
   if (rapl_config_watch_init(&watch, config_file, &plugin_cfg, err,
                              sizeof(err)) != 0) {
-    ERROR(PLUGIN_NAME ": ConfigFile: %s", err);
+    /* Through rapl_log, which shows a cut where collectd would not. */
+    rapl_log(RAPL_LOG_ERR, "ConfigFile: %s", err);
     return -1;
   }
   watching = true;

@@ -264,6 +264,43 @@ static void repeated_bool(struct block *b) {
   add_bool(b, "MSREnabled", 0);
 }
 
+/* Values of any length: the message keeps its key and its end, and shows
+ * that the value was cut. */
+static char long_value[3000];
+static void long_bool(struct block *b) {
+  memset(long_value, 'y', sizeof(long_value) - 1);
+  add_string(b, "MSRForce", long_value);
+}
+static void long_relative_path(struct block *b) {
+  memset(long_value, 'p', sizeof(long_value) - 1);
+  add_string(b, "ProcfsPath", long_value);
+}
+static void long_zone(struct block *b) {
+  memset(long_value, 'z', sizeof(long_value) - 1);
+  add_string(b, "Zone", long_value);
+}
+static void long_unknown_key(struct block *b) {
+  memset(long_value, 'K', sizeof(long_value) - 1);
+  add_bool(b, long_value, 1);
+}
+
+static void long_values_are_cut_visibly(void **state) {
+  (void)state;
+  expect_error(long_bool, "MSRForce: expected a boolean, found \"yyyy");
+  assert_non_null(strstr(fixture_logs(), "yyyy\"...\n"));
+  expect_error(long_relative_path, "ProcfsPath: expected an absolute path, "
+                                   "found the relative path \"pppp");
+  assert_non_null(strstr(fixture_logs(), "pppp\"...\n"));
+  expect_error(long_zone, "Zone: unknown zone \"zzzz");
+  assert_non_null(strstr(fixture_logs(), "zzzz\"... (expected package, core, "
+                                         "uncore, dram or psys)\n"));
+  expect_error(long_unknown_key, "unknown option \"KKKK");
+  assert_non_null(strstr(fixture_logs(), "KKKK\"... in <Plugin rapl_energy> "
+                                         "(known: SysfsPath, "));
+  assert_non_null(strstr(fixture_logs(), "MSRMinInterval, ConfigFile)\n"));
+  assert_true(strlen(fixture_logs()) < 1000);
+}
+
 static void errors_name_the_key(void **state) {
   (void)state;
   expect_error(unknown_key, "unknown option \"SysPath\"");
@@ -290,6 +327,7 @@ int main(void) {
       cmocka_unit_test(second_block_refused),
       cmocka_unit_test(block_lists_are_bounded),
       cmocka_unit_test(errors_name_the_key),
+      cmocka_unit_test(long_values_are_cut_visibly),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

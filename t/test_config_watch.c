@@ -536,6 +536,44 @@ static void test_untrusted_at_startup(void **state) {
   assert_int_equal(logs.errors, 0);
 }
 
+/* A message longer than collectd keeps (here: a long path) is cut visibly
+ * by the log, not silently by collectd. */
+static void test_long_message_is_cut_visibly(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config base;
+  struct rapl_config out;
+  char deep[1024], file[1100], err[2048] = "";
+  size_t n = (size_t)snprintf(deep, sizeof(deep), "%s", dir);
+  for (int i = 0; i < 4; i++) {
+    deep[n++] = '/';
+    memset(deep + n, 'd', 230);
+    n += 230;
+    deep[n] = '\0';
+    assert_int_equal(mkdir(deep, 0700), 0);
+  }
+  snprintf(file, sizeof(file), "%s/r.yaml", deep);
+  base_config(&base);
+  write_at(file, good_on, T0);
+  assert_int_equal(rapl_config_watch_init(&w, file, &base, err, sizeof(err)),
+                   0);
+  memset(&logs, 0, sizeof(logs));
+  write_at(file, bad_quoted, T0 + 10);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
+  assert_int_equal(logs.errors, 1);
+  const char *m = last_log();
+  static const char cut[] = "... [message cut]";
+  assert_true(strlen(m) <= 1000);
+  assert_int_equal(strcmp(m + strlen(m) - strlen(cut), cut), 0);
+  assert_int_equal(strncmp(m, file, 200), 0);
+
+  unlink(file);
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(rmdir(deep), 0);
+    *strrchr(deep, '/') = '\0';
+  }
+}
+
 static void test_config_same(void **state) {
   (void)state;
   struct rapl_config a, b;
@@ -585,6 +623,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_file_of_another_user, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_untrusted_at_startup, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_long_message_is_cut_visibly, setup,
                                       teardown),
       cmocka_unit_test(test_config_same),
   };

@@ -548,6 +548,29 @@ static void test_hostile_text(void **state) {
   assert_non_null(strstr(err, "kkkk\"... (msr accepts"));
   assert_true(strlen(err) < 300);
 
+  /* A long value in a setter's message (path, template, zone name) is cut
+   * visibly and the message keeps its end. */
+  static const char *const long_keys[] = {
+      "host:\n  sysfs: ", "msr:\n  devicePath: /dev/cpu/", "rapl:\n  zones: [",
+      NULL};
+  static const char *const endings[] = {"\"...",
+                                        "\"... must contain exactly one %d "
+                                        "(the CPU number), found 0",
+                                        "\"... (expected package, core, "
+                                        "uncore, dram or psys)"};
+  for (int k = 0; long_keys[k] != NULL; k++) {
+    char text[2100];
+    n = snprintf(text, sizeof(text), "%s", long_keys[k]);
+    memset(text + n, 'q', 900);
+    snprintf(text + n + 900, sizeof(text) - (size_t)n - 900, "%s\n",
+             k == 2 ? "]" : "");
+    char big_err[2048];
+    assert_int_equal(load_string(text, &cfg, big_err, sizeof(big_err)), -1);
+    size_t elen = strlen(big_err), flen = strlen(endings[k]);
+    if (elen < flen || strcmp(big_err + elen - flen, endings[k]) != 0)
+      fail_msg("message does not end in \"%s\": %s", endings[k], big_err);
+  }
+
   /* A message buffer too small or absent is not overrun. */
   char tiny[16];
   assert_int_equal(load_string(yaml, &cfg, tiny, sizeof(tiny)), -1);

@@ -107,46 +107,9 @@ struct ctx {
 
 /* ------------------------------------------------------------ messages */
 
-/* Quotes `s` (`n` bytes) for a message: control bytes, quotes and
- * backslashes escaped, long values shortened on a character boundary. */
+/* Quotes `s` (`n` bytes) for a message: see rapl_config_quote. */
 static void quote_value(const char *s, size_t n, char *out, size_t outlen) {
-  const size_t shown_max = 64;
-  size_t o = 0;
-  if (outlen < 8) {
-    if (outlen)
-      out[0] = '\0';
-    return;
-  }
-  out[o++] = '"';
-  size_t i = 0;
-  for (; i < n && i < shown_max; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    if (o + 8 >= outlen)
-      break;
-    if (ch == '"' || ch == '\\') {
-      out[o++] = '\\';
-      out[o++] = (char)ch;
-    } else if (ch < 0x20 || ch == 0x7f) {
-      o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
-    } else {
-      out[o++] = (char)ch;
-    }
-  }
-  if (i < n) {
-    /* Do not leave half a UTF-8 sequence behind. */
-    while (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-      o--;
-    if (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
-      o--;
-    out[o++] = '"';
-    if (o + 4 < outlen) {
-      memcpy(out + o, "...", 3);
-      o += 3;
-    }
-  } else {
-    out[o++] = '"';
-  }
-  out[o] = '\0';
+  rapl_config_quote(s, n, 64, out, outlen);
 }
 
 static bool is_null_word(const char *v) {
@@ -475,7 +438,7 @@ static int parse_text(struct ctx *c, const char *expected) {
 }
 
 static int parse_path(struct ctx *c, char *dst) {
-  char msg[512];
+  char msg[768];
   char tmp[RAPL_PATH_MAX];
   if (parse_text(c, "an absolute path") != 0)
     return -1;
@@ -488,7 +451,7 @@ static int parse_path(struct ctx *c, char *dst) {
 }
 
 static int parse_template(struct ctx *c, bool store) {
-  char msg[512];
+  char msg[768];
   const char *v;
   if (parse_text(c, "a device path template such as /dev/cpu/%d/msr") != 0)
     return -1;
@@ -505,7 +468,7 @@ static int parse_seconds(struct ctx *c, bool store) {
   static const char expected[] = "a number of seconds";
   static const char hint[] = " (write a plain number such as 1 or 0.5)";
   struct rapl_config scratch;
-  char msg[512];
+  char msg[768];
   const char *v;
   if (c->ev.type != YAML_SCALAR_EVENT || !scalar_is_plain(&c->ev))
     return fail_found_hint(c, expected, hint);
@@ -528,7 +491,7 @@ static int parse_zones(struct ctx *c, const struct section_def *s,
   static const char expected[] =
       "a list of zone names (package, core, uncore, dram, psys)";
   struct rapl_config scratch;
-  char msg[512];
+  char msg[768];
   unsigned mask = 0;
   if (c->ev.type == YAML_SCALAR_EVENT && scalar_is_null(&c->ev)) {
     mask = RAPL_ZONE_MASK_ALL;

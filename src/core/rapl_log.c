@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static void stderr_sink(int level, const char *message, void *ud) {
   (void)ud;
@@ -17,10 +18,17 @@ void rapl_log_set_sink(rapl_log_sink sink, void *ud) {
 }
 
 void rapl_log(int level, const char *fmt, ...) {
-  char message[1024];
+  char message[RAPL_LOG_MAX + 1];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(message, sizeof(message), fmt, ap);
+  int n = vsnprintf(message, sizeof(message), fmt, ap);
   va_end(ap);
+  if (n > RAPL_LOG_MAX) {
+    size_t keep = RAPL_LOG_MAX - (sizeof(RAPL_LOG_CUT) - 1);
+    /* Not in the middle of a UTF-8 sequence. */
+    while (keep > 0 && ((unsigned char)message[keep] & 0xc0) == 0x80)
+      keep--;
+    memcpy(message + keep, RAPL_LOG_CUT, sizeof(RAPL_LOG_CUT));
+  }
   current_sink(level, message, current_ud);
 }

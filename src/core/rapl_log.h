@@ -13,6 +13,12 @@ enum rapl_log_level {
   RAPL_LOG_DEBUG = 7
 };
 
+/* The longest message a sink is given, in bytes. collectd's plugin_log keeps
+ * 1023 bytes, "rapl_energy: " included; a longer message is cut here, on a
+ * character boundary, and ends in RAPL_LOG_CUT so that the cut shows. */
+#define RAPL_LOG_MAX 1000
+#define RAPL_LOG_CUT "... [message cut]"
+
 typedef void (*rapl_log_sink)(int level, const char *message, void *ud);
 
 /* NULL restores the default sink, which writes to stderr. */
