@@ -16,6 +16,7 @@
 static struct rapl_config plugin_cfg;
 static bool plugin_cfg_ready;
 static char config_file[RAPL_PATH_MAX];
+static struct rapl_collectd_blocks config_blocks;
 static struct rapl_reader *reader;
 static struct rapl_config_watch watch; /* live only when config_file is set */
 static bool watching;
@@ -114,8 +115,8 @@ static int rapl_energy_config(oconfig_item_t *ci) {
     rapl_config_defaults(&plugin_cfg);
     plugin_cfg_ready = true;
   }
-  if (rapl_collectd_config(ci, &plugin_cfg, config_file, sizeof(config_file)) !=
-      0)
+  if (rapl_collectd_config(ci, &config_blocks, &plugin_cfg, config_file,
+                           sizeof(config_file)) != 0)
     return -1;
   if (config_file[0] == '\0')
     return 0;
@@ -128,7 +129,8 @@ static int rapl_energy_config(oconfig_item_t *ci) {
   watching = false;
   if (rapl_config_watch_init(&watch, config_file, &plugin_cfg, err,
                              sizeof(err)) != 0) {
-    ERROR(PLUGIN_NAME ": ConfigFile: %s", err);
+    /* Through rapl_log, which shows a cut where collectd would not. */
+    rapl_log(RAPL_LOG_ERR, "ConfigFile: %s", err);
     return -1;
   }
   watching = true;

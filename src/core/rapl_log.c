@@ -36,10 +36,17 @@ char *rapl_message(char *out, size_t len, const char *fmt, ...) {
 }
 
 void rapl_log(int level, const char *fmt, ...) {
-  char message[RAPL_MESSAGE_MAX];
+  char message[RAPL_LOG_MAX + 1];
   va_list ap;
   va_start(ap, fmt);
-  format(message, sizeof(message), fmt, ap);
+  int n = vsnprintf(message, sizeof(message), fmt, ap);
   va_end(ap);
+  if (n > RAPL_LOG_MAX) {
+    size_t keep = RAPL_LOG_MAX - (sizeof(RAPL_LOG_CUT) - 1);
+    /* Not in the middle of a UTF-8 sequence. */
+    while (keep > 0 && ((unsigned char)message[keep] & 0xc0) == 0x80)
+      keep--;
+    memcpy(message + keep, RAPL_LOG_CUT, sizeof(RAPL_LOG_CUT));
+  }
   current_sink(level, message, current_ud);
 }

@@ -18,6 +18,11 @@ enum rapl_log_level {
 
 /* Room for any message the core composes: two paths and a reason. */
 #define RAPL_MESSAGE_MAX 4096
+/* The longest message a sink is given, in bytes. collectd's plugin_log keeps
+ * 1023 bytes, "rapl_energy: " included; a longer message is cut here, on a
+ * character boundary, and ends in RAPL_LOG_CUT so that the cut shows. */
+#define RAPL_LOG_MAX 1000
+#define RAPL_LOG_CUT "... [message cut]"
 
 typedef void (*rapl_log_sink)(int level, const char *message, void *ud);
 
