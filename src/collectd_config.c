@@ -1,6 +1,7 @@
 #include "collectd_config.h"
 
 #include "rapl_log.h"
+#include "rapl_options.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,16 +44,8 @@ static int get_bool(const oconfig_item_t *item, bool *out, char *err,
   if (item->values_num == 1 && item->values[0].type == OCONFIG_TYPE_STRING) {
     /* collectd's own options accept the quoted forms too. */
     const char *s = item->values[0].value.string;
-    if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
-        !strcasecmp(s, "on")) {
-      *out = true;
+    if (rapl_option_parse_bool_word(s, out))
       return 0;
-    }
-    if (!strcasecmp(s, "false") || !strcasecmp(s, "no") ||
-        !strcasecmp(s, "off")) {
-      *out = false;
-      return 0;
-    }
     char q[RAPL_QUOTE_LEN(SHOWN)];
     rapl_config_quote(s, strlen(s), SHOWN, q, sizeof(q));
     snprintf(err, errlen, "%s: expected a boolean, found %s", item->key, q);
@@ -103,80 +96,62 @@ static int add_zones(const oconfig_item_t *item, struct rapl_config *cfg,
 static int apply_item(const oconfig_item_t *item, struct rapl_config *cfg,
                       bool *zone_seen, char *config_file,
                       size_t config_file_len, char *err, size_t errlen) {
-  const char *s;
   const char *key = item->key;
+  const struct rapl_option *o = rapl_option_by_collectd_key(key);
+  const char *s;
+  bool b;
 
-  if (!strcasecmp(key, "SysfsPath") || !strcasecmp(key, "ProcfsPath")) {
-    char *dst =
-        !strcasecmp(key, "SysfsPath") ? cfg->sysfs_path : cfg->procfs_path;
-    if (get_string(item, &s, err, errlen) != 0)
-      return -1;
-    return rapl_config_set_path(dst, key, s, err, errlen);
+  if (o == NULL) {
+    char q[RAPL_QUOTE_LEN(SHOWN)];
+    char known[256];
+    rapl_config_quote(key, strlen(key), SHOWN, q, sizeof(q));
+    rapl_option_list_collectd(known, sizeof(known));
+    snprintf(err, errlen,
+             "unknown option %s in <Plugin rapl_energy> (known: %s)", q, known);
+    return -1;
   }
-  if (!strcasecmp(key, "Zone"))
+  switch (o->type) {
+  case RAPL_OPT_ZONES:
     return add_zones(item, cfg, zone_seen, err, errlen);
-  if (!strcasecmp(key, "ReportPower"))
-    return get_bool(item, &cfg->report_power, err, errlen);
-  if (!strcasecmp(key, "ReportEnergy"))
-    return get_bool(item, &cfg->report_energy, err, errlen);
-  if (!strcasecmp(key, "MSREnabled"))
-    return get_bool(item, &cfg->msr_enabled, err, errlen);
-  if (!strcasecmp(key, "MSRForce"))
-    return get_bool(item, &cfg->msr_force, err, errlen);
-  if (!strcasecmp(key, "MSRDevicePath")) {
-    if (get_string(item, &s, err, errlen) != 0)
+  case RAPL_OPT_BOOL:
+    if (get_bool(item, &b, err, errlen) != 0)
       return -1;
-    return rapl_config_set_msr_device_path(cfg, s, err, errlen);
-  }
-  if (!strcasecmp(key, "MSRMinInterval")) {
+    rapl_option_set_bool(o, cfg, b);
+    return 0;
+  case RAPL_OPT_SECONDS:
     if (one_value(item, OCONFIG_TYPE_NUMBER, err, errlen) != 0)
       return -1;
-    return rapl_config_set_msr_min_interval(cfg, item->values[0].value.number,
-                                            err, errlen);
-  }
-  if (!strcasecmp(key, "ConfigFile")) {
-    if (get_string(item, &s, err, errlen) != 0)
+    return rapl_option_set_seconds(o, cfg, key, item->values[0].value.number,
+                                   err, errlen);
+  case RAPL_OPT_PATH:
+  case RAPL_OPT_TEMPLATE:
+    if (get_string(item, &s, err, errlen) != 0 ||
+        rapl_option_set_text(o, cfg, key, s, err, errlen) != 0)
       return -1;
-    char path[RAPL_PATH_MAX];
-    if (rapl_config_set_path(path, key, s, err, errlen) != 0)
-      return -1;
-    snprintf(config_file, config_file_len, "%s", path);
+    /* The file is the glue's business, not part of a rapl_config. */
+    if (o->id == RAPL_OPT_CONFIG_FILE)
+      snprintf(config_file, config_file_len, "%s", s);
     return 0;
   }
-  char q[RAPL_QUOTE_LEN(SHOWN)];
-  rapl_config_quote(key, strlen(key), SHOWN, q, sizeof(q));
-  snprintf(err, errlen,
-           "unknown option %s in <Plugin rapl_energy> (known: SysfsPath, "
-           "ProcfsPath, Zone, ReportPower, ReportEnergy, MSREnabled, "
-           "MSRForce, MSRDevicePath, MSRMinInterval, ConfigFile)",
-           q);
   return -1;
 }
 
-/* Options that hold one value: a second line for one of them is refused,
- * as a duplicate key is in the YAML file, because one of the two would be
- * ignored without a word. Zone is not here: its lines add up. */
-static const char *const single_options[] = {
-    "SysfsPath",     "ProcfsPath",     "ReportPower",
-    "ReportEnergy",  "MSREnabled",     "MSRForce",
-    "MSRDevicePath", "MSRMinInterval", "ConfigFile",
-};
-
+/* An option that holds one value given twice is refused, as a duplicate key
+ * is in the YAML file, because one of the two would be ignored without a
+ * word. Zone is repeatable: its lines add up. */
 static int refuse_repeat(const char *key, unsigned *seen, char *err,
                          size_t errlen) {
-  for (size_t i = 0; i < sizeof(single_options) / sizeof(single_options[0]);
-       i++) {
-    if (strcasecmp(key, single_options[i]) != 0)
-      continue;
-    if (*seen & (1u << i)) {
-      snprintf(err, errlen,
-               "%s: given more than once in <Plugin rapl_energy>; keep one "
-               "(only Zone may be repeated: its lines add up)",
-               single_options[i]);
-      return -1;
-    }
-    *seen |= 1u << i;
+  const struct rapl_option *o = rapl_option_by_collectd_key(key);
+  if (o == NULL || o->repeatable)
+    return 0;
+  if (*seen & (1u << o->id)) {
+    snprintf(err, errlen,
+             "%s: given more than once in <Plugin rapl_energy>; keep one "
+             "(only Zone may be repeated: its lines add up)",
+             o->collectd_key);
+    return -1;
   }
+  *seen |= 1u << o->id;
   return 0;
 }
 

@@ -1,7 +1,7 @@
 #include "config_yaml.h"
 
+#include "rapl_options.h"
 #include "sysfs_file.h"
-
 #include "zone_kind.h"
 
 #include <errno.h>
@@ -16,70 +16,14 @@
 #include <unistd.h>
 #include <yaml.h>
 
-enum field {
-  F_SYSFS,
-  F_PROCFS,
-  F_ZONES,
-  F_MSR_ENABLED,
-  F_MSR_FORCE,
-  F_MSR_DEVICE_PATH,
-  F_MSR_MIN_INTERVAL,
-  F_REPORT_POWER,
-  F_REPORT_ENERGY,
-  F_COUNT
-};
-
-enum value_type { T_PATH, T_BOOL, T_ZONES, T_TEMPLATE, T_SECONDS };
-
-struct key_def {
-  const char *key;
-  enum field field;
-  enum value_type type;
-};
-
+/* A section of the file that holds options (rapl_yaml_sections); which
+ * keys it has comes from the option table. */
 struct section_def {
   const char *name;
-  const struct key_def *keys;
-  size_t nkeys;
-  const char *accepted; /* for messages */
-  bool plugin;          /* rapl_energy: wins over the Kepler sections */
-};
-
-static const struct key_def host_keys[] = {
-    {"sysfs", F_SYSFS, T_PATH},
-    {"procfs", F_PROCFS, T_PATH},
-};
-static const struct key_def rapl_keys[] = {
-    {"zones", F_ZONES, T_ZONES},
-};
-static const struct key_def msr_keys[] = {
-    {"enabled", F_MSR_ENABLED, T_BOOL},
-    {"force", F_MSR_FORCE, T_BOOL},
-    {"devicePath", F_MSR_DEVICE_PATH, T_TEMPLATE},
-};
-static const struct key_def plugin_keys[] = {
-    {"sysfsPath", F_SYSFS, T_PATH},
-    {"procfsPath", F_PROCFS, T_PATH},
-    {"zones", F_ZONES, T_ZONES},
-    {"msrEnabled", F_MSR_ENABLED, T_BOOL},
-    {"msrForce", F_MSR_FORCE, T_BOOL},
-    {"msrDevicePath", F_MSR_DEVICE_PATH, T_TEMPLATE},
-    {"msrMinInterval", F_MSR_MIN_INTERVAL, T_SECONDS},
-    {"reportPower", F_REPORT_POWER, T_BOOL},
-    {"reportEnergy", F_REPORT_ENERGY, T_BOOL},
+  bool plugin; /* rapl_energy: wins over the Kepler sections */
 };
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct section_def sections[] = {
-    {"host", host_keys, N_ELEMS(host_keys), "sysfs, procfs", false},
-    {"rapl", rapl_keys, N_ELEMS(rapl_keys), "zones", false},
-    {"msr", msr_keys, N_ELEMS(msr_keys), "enabled, force, devicePath", false},
-    {"rapl_energy", plugin_keys, N_ELEMS(plugin_keys),
-     "sysfsPath, procfsPath, zones, msrEnabled, msrForce, msrDevicePath, "
-     "msrMinInterval, reportPower, reportEnergy",
-     true},
-};
 
 struct ctx {
   yaml_parser_t parser;
@@ -118,19 +62,7 @@ static bool is_null_word(const char *v) {
 }
 
 static bool parse_bool_word(const char *v, bool *out) {
-  static const char *const yes[] = {"true", "yes", "on"};
-  static const char *const no[] = {"false", "no", "off"};
-  for (size_t i = 0; i < N_ELEMS(yes); i++) {
-    if (strcasecmp(v, yes[i]) == 0) {
-      *out = true;
-      return true;
-    }
-    if (strcasecmp(v, no[i]) == 0) {
-      *out = false;
-      return true;
-    }
-  }
-  return false;
+  return rapl_option_parse_bool_word(v, out);
 }
 
 /* [-+]? (digits [. digits?] | . digits) ([eE] [-+]? digits)? */
@@ -411,12 +343,21 @@ static int check_text(struct ctx *c, const char *expected) {
 /* -------------------------------------------------------------- values */
 
 static bool may_store(struct ctx *c, const struct section_def *s,
-                      enum field f) {
+                      const struct rapl_option *o) {
   if (s->plugin) {
-    c->plugin_set |= 1u << f;
+    c->plugin_set |= 1u << o->id;
     return true;
   }
-  return (c->plugin_set & (1u << f)) == 0;
+  return (c->plugin_set & (1u << o->id)) == 0;
+}
+
+/* The spelling of o's key in section s; NULL when s does not hold o. */
+static const char *section_key(const struct rapl_option *o,
+                               const struct section_def *s) {
+  for (size_t k = 0; k < RAPL_OPTION_YAML_MAX && o->yaml[k].section; k++)
+    if (strcmp(o->yaml[k].section, s->name) == 0)
+      return o->yaml[k].key;
+  return NULL;
 }
 
 static int parse_bool(struct ctx *c, bool *out) {
@@ -437,37 +378,28 @@ static int parse_text(struct ctx *c, const char *expected) {
   return check_text(c, expected);
 }
 
-static int parse_path(struct ctx *c, char *dst) {
+/* A path or the MSR device template: checked by the option's setter, on a
+ * scratch copy when a rapl_energy: value overrides this one. */
+static int parse_path(struct ctx *c, const struct rapl_option *o, bool store) {
+  struct rapl_config scratch = c->cfg;
   char msg[768];
-  char tmp[RAPL_PATH_MAX];
-  if (parse_text(c, "an absolute path") != 0)
+  const char *expected = o->type == RAPL_OPT_TEMPLATE
+                             ? "a device path template such as /dev/cpu/%d/msr"
+                             : "an absolute path";
+  if (parse_text(c, expected) != 0)
     return -1;
-  if (rapl_config_set_path(tmp, "path", (const char *)c->ev.data.scalar.value,
-                           msg, sizeof(msg)) != 0)
-    return fail_setter(c, &c->ev.start_mark, "path", msg);
-  if (dst != NULL)
-    strcpy(dst, tmp);
+  if (rapl_option_set_text(o, store ? &c->cfg : &scratch, o->collectd_key,
+                           (const char *)c->ev.data.scalar.value, msg,
+                           sizeof(msg)) != 0)
+    return fail_setter(c, &c->ev.start_mark, o->collectd_key, msg);
   return 0;
 }
 
-static int parse_template(struct ctx *c, bool store) {
-  char msg[768];
-  const char *v;
-  if (parse_text(c, "a device path template such as /dev/cpu/%d/msr") != 0)
-    return -1;
-  v = (const char *)c->ev.data.scalar.value;
-  if (!rapl_msr_template_valid(v, msg, sizeof(msg)))
-    return fail_setter(c, &c->ev.start_mark, "MSRDevicePath", msg);
-  if (store &&
-      rapl_config_set_msr_device_path(&c->cfg, v, msg, sizeof(msg)) != 0)
-    return fail_setter(c, &c->ev.start_mark, "MSRDevicePath", msg);
-  return 0;
-}
-
-static int parse_seconds(struct ctx *c, bool store) {
+static int parse_seconds(struct ctx *c, const struct rapl_option *o,
+                         bool store) {
   static const char expected[] = "a number of seconds";
   static const char hint[] = " (write a plain number such as 1 or 0.5)";
-  struct rapl_config scratch;
+  struct rapl_config scratch = c->cfg;
   char msg[768];
   const char *v;
   if (c->ev.type != YAML_SCALAR_EVENT || !scalar_is_plain(&c->ev))
@@ -475,19 +407,16 @@ static int parse_seconds(struct ctx *c, bool store) {
   v = (const char *)c->ev.data.scalar.value;
   if (strlen(v) != c->ev.data.scalar.length || !is_decimal_number(v))
     return fail_found_hint(c, expected, hint);
-  double seconds = strtod(v, NULL);
-  if (rapl_config_set_msr_min_interval(&scratch, seconds, msg, sizeof(msg)) !=
-      0)
-    return fail_setter(c, &c->ev.start_mark, "MSRMinInterval", msg);
-  if (store)
-    c->cfg.msr_min_interval = scratch.msr_min_interval;
+  if (rapl_option_set_seconds(o, store ? &c->cfg : &scratch, o->collectd_key,
+                              strtod(v, NULL), msg, sizeof(msg)) != 0)
+    return fail_setter(c, &c->ev.start_mark, o->collectd_key, msg);
   return 0;
 }
 
 /* A list of zone names; an empty list (or null) means every zone, as in
  * Kepler's rapl.zones. */
 static int parse_zones(struct ctx *c, const struct section_def *s,
-                       const struct key_def *k, bool store) {
+                       const char *key, bool store) {
   static const char expected[] =
       "a list of zone names (package, core, uncore, dram, psys)";
   struct rapl_config scratch;
@@ -503,7 +432,7 @@ static int parse_zones(struct ctx *c, const struct section_def *s,
         return -1;
       if (c->ev.type == YAML_SEQUENCE_END_EVENT)
         break;
-      snprintf(c->path, sizeof(c->path), "%s.%s[%zu]", s->name, k->key, i);
+      snprintf(c->path, sizeof(c->path), "%s.%s[%zu]", s->name, key, i);
       if (refuse_alias_and_tag(c) != 0)
         return -1;
       if (parse_text(c, "a zone name (package, core, uncore, dram or psys)") !=
@@ -513,9 +442,9 @@ static int parse_zones(struct ctx *c, const struct section_def *s,
       if (rapl_config_set_zones(&scratch, &name, 1, msg, sizeof(msg)) != 0)
         return fail_setter(c, &c->ev.start_mark, "Zone", msg);
       mask |= scratch.zone_mask;
-      snprintf(c->path, sizeof(c->path), "%s.%s", s->name, k->key);
+      snprintf(c->path, sizeof(c->path), "%s.%s", s->name, key);
     }
-    snprintf(c->path, sizeof(c->path), "%s.%s", s->name, k->key);
+    snprintf(c->path, sizeof(c->path), "%s.%s", s->name, key);
     if (mask == 0)
       mask = RAPL_ZONE_MASK_ALL;
   }
@@ -525,88 +454,67 @@ static int parse_zones(struct ctx *c, const struct section_def *s,
 }
 
 static int parse_value(struct ctx *c, const struct section_def *s,
-                       const struct key_def *k) {
-  bool store = may_store(c, s, k->field);
+                       const struct rapl_option *o) {
+  bool store = may_store(c, s, o);
   bool b = false;
   if (refuse_alias_and_tag(c) != 0)
     return -1;
-  switch (k->type) {
-  case T_BOOL:
+  switch (o->type) {
+  case RAPL_OPT_BOOL:
     if (parse_bool(c, &b) != 0)
       return -1;
-    if (store && !c->msr_allowed &&
-        (k->field == F_MSR_ENABLED || k->field == F_MSR_FORCE)) {
-      struct withheld *h = &c->withheld[k->field == F_MSR_FORCE];
+    if (store && !c->msr_allowed && o->msr_switch) {
+      struct withheld *h = &c->withheld[o->id == RAPL_OPT_MSR_FORCE];
       h->set = true;
       h->value = b;
       snprintf(h->key, sizeof(h->key), "%s", c->path);
       h->mark = c->ev.start_mark;
       return 0;
     }
-    if (store) {
-      switch (k->field) {
-      case F_MSR_ENABLED:
-        c->cfg.msr_enabled = b;
-        break;
-      case F_MSR_FORCE:
-        c->cfg.msr_force = b;
-        break;
-      case F_REPORT_POWER:
-        c->cfg.report_power = b;
-        break;
-      case F_REPORT_ENERGY:
-        c->cfg.report_energy = b;
-        break;
-      default:
-        break;
-      }
-    }
-    return 0;
-  case T_PATH: {
-    char *dst = NULL;
     if (store)
-      dst = k->field == F_SYSFS ? c->cfg.sysfs_path : c->cfg.procfs_path;
-    return parse_path(c, dst);
-  }
-  case T_TEMPLATE:
-    return parse_template(c, store);
-  case T_SECONDS:
-    return parse_seconds(c, store);
-  case T_ZONES:
-    return parse_zones(c, s, k, store);
+      rapl_option_set_bool(o, &c->cfg, b);
+    return 0;
+  case RAPL_OPT_PATH:
+  case RAPL_OPT_TEMPLATE:
+    return parse_path(c, o, store);
+  case RAPL_OPT_SECONDS:
+    return parse_seconds(c, o, store);
+  case RAPL_OPT_ZONES:
+    return parse_zones(c, s, section_key(o, s), store);
   }
   return -1;
 }
 
 /* ------------------------------------------------------------ sections */
 
-static const struct key_def *find_key(const struct section_def *s,
-                                      const yaml_event_t *ev) {
-  for (size_t i = 0; i < s->nkeys; i++)
-    if (scalar_equals(ev, s->keys[i].key))
-      return &s->keys[i];
-  return NULL;
+static const struct rapl_option *find_key(const struct section_def *s,
+                                          const yaml_event_t *ev) {
+  return rapl_option_by_yaml_key(s->name, (const char *)ev->data.scalar.value,
+                                 ev->data.scalar.length);
 }
 
 static int unknown_key(struct ctx *c, const struct section_def *s) {
   char q[128];
+  char accepted[256];
   const char *v = (const char *)c->ev.data.scalar.value;
   size_t n = c->ev.data.scalar.length;
   quote_value(v, n, q, sizeof(q));
   snprintf(c->path, sizeof(c->path), "%s", s->name);
-  for (size_t i = 0; i < s->nkeys; i++) {
-    if (scalar_equals_nocase(&c->ev, s->keys[i].key))
+  for (size_t i = 0; i < RAPL_OPT_COUNT; i++) {
+    const char *key = section_key(&rapl_options[i], s);
+    if (key != NULL && scalar_equals_nocase(&c->ev, key))
       return fail_at(c, &c->ev.start_mark,
                      "unknown key %s (keys are case-sensitive: did you mean "
                      "\"%s\"?)",
-                     q, s->keys[i].key);
+                     q, key);
   }
+  rapl_option_list_yaml(s->name, accepted, sizeof(accepted));
   return fail_at(c, &c->ev.start_mark, "unknown key %s (%s accepts %s)", q,
-                 s->name, s->accepted);
+                 s->name, accepted);
 }
 
 static int parse_section(struct ctx *c, const struct section_def *s) {
-  yaml_mark_t first[F_COUNT];
+  yaml_mark_t first[RAPL_OPT_COUNT];
   unsigned seen = 0;
   if (c->ev.type == YAML_SCALAR_EVENT && scalar_is_null(&c->ev))
     return 0; /* "host:" alone: nothing set */
@@ -624,26 +532,26 @@ static int parse_section(struct ctx *c, const struct section_def *s) {
       return 0;
     if (c->ev.type != YAML_SCALAR_EVENT)
       return fail_found(c, "a key");
-    const struct key_def *k = find_key(s, &c->ev);
-    if (k == NULL)
+    const struct rapl_option *o = find_key(s, &c->ev);
+    if (o == NULL)
       return unknown_key(c, s);
-    snprintf(c->path, sizeof(c->path), "%s.%s", s->name, k->key);
-    if (seen & (1u << k->field))
+    snprintf(c->path, sizeof(c->path), "%s.%s", s->name, section_key(o, s));
+    if (seen & (1u << o->id))
       return fail_at(c, &c->ev.start_mark,
                      "duplicate key (first at line %zu, column %zu)",
-                     first[k->field].line + 1, first[k->field].column + 1);
-    seen |= 1u << k->field;
-    first[k->field] = c->ev.start_mark;
+                     first[o->id].line + 1, first[o->id].column + 1);
+    seen |= 1u << o->id;
+    first[o->id] = c->ev.start_mark;
     if (next(c) != 0)
       return -1;
-    if (parse_value(c, s, k) != 0)
+    if (parse_value(c, s, o) != 0)
       return -1;
     snprintf(c->path, sizeof(c->path), "%s", s->name);
   }
 }
 
 static int parse_top_mapping(struct ctx *c) {
-  yaml_mark_t first[N_ELEMS(sections)];
+  yaml_mark_t first[8];
   unsigned seen = 0;
   for (;;) {
     if (next(c) != 0)
@@ -652,24 +560,27 @@ static int parse_top_mapping(struct ctx *c) {
       return 0;
     if (c->ev.type != YAML_SCALAR_EVENT)
       return fail_found(c, "a section name");
+    struct section_def section = {NULL, false};
     const struct section_def *s = NULL;
     size_t idx = 0;
-    for (; idx < N_ELEMS(sections); idx++) {
-      if (scalar_equals(&c->ev, sections[idx].name)) {
-        s = &sections[idx];
+    for (; rapl_yaml_sections[idx] != NULL && idx < N_ELEMS(first); idx++) {
+      if (scalar_equals(&c->ev, rapl_yaml_sections[idx])) {
+        section.name = rapl_yaml_sections[idx];
+        section.plugin = strcmp(section.name, RAPL_YAML_PLUGIN_SECTION) == 0;
+        s = &section;
         break;
       }
     }
     if (s == NULL) {
-      for (size_t i = 0; i < N_ELEMS(sections); i++) {
-        if (scalar_equals_nocase(&c->ev, sections[i].name)) {
+      for (size_t i = 0; rapl_yaml_sections[i] != NULL; i++) {
+        if (scalar_equals_nocase(&c->ev, rapl_yaml_sections[i])) {
           char q[128];
           quote_value((const char *)c->ev.data.scalar.value,
                       c->ev.data.scalar.length, q, sizeof(q));
           return fail_at(c, &c->ev.start_mark,
                          "unknown section %s (section names are "
                          "case-sensitive: did you mean \"%s\"?)",
-                         q, sections[i].name);
+                         q, rapl_yaml_sections[i]);
         }
       }
       /* Kepler's own sections (log, web, exporter, ...) and anything

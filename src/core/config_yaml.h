@@ -2,14 +2,15 @@
  * API: aliases are never expanded, the file's size and nesting are bounded,
  * and nothing read from the file is ever used as a format string.
  *
- * Recognised keys (everything is applied on top of the caller's config, so
- * precedence is: built-in defaults < collectd.conf block < this file):
+ * Recognised keys, from the option table (rapl_options.h; everything is
+ * applied on top of the caller's config, so precedence is: built-in
+ * defaults < collectd.conf block < this file):
  *
  *   host:        sysfs, procfs                       (Kepler)
  *   rapl:        zones                                (Kepler)
  *   msr:         enabled, force, devicePath           (Kepler MSR design)
- *   rapl_energy: sysfsPath, procfsPath, zones, msrEnabled, msrForce,
- *                msrDevicePath, msrMinInterval, reportPower, reportEnergy
+ *   rapl_energy: sysfsPath, procfsPath, zones, reportPower, reportEnergy,
+ *                msrEnabled, msrForce, msrDevicePath, msrMinInterval
  *
  * Any other top-level section (log, web, exporter, dev, kube, ...) is
  * skipped whatever its shape. Inside the four sections above an unknown key

@@ -1,5 +1,6 @@
 #include "rapl_config.h"
 
+#include "rapl_options.h"
 #include "zone_kind.h"
 
 #include <stdio.h>
@@ -180,14 +181,8 @@ int rapl_config_set_msr_device_path(struct rapl_config *cfg, const char *value,
 
 int rapl_config_set_msr_min_interval(struct rapl_config *cfg, double seconds,
                                      char *err, size_t errlen) {
-  if (!(seconds >= 0.0 && seconds <= 3600.0)) {
-    snprintf(err, errlen,
-             "MSRMinInterval: expected seconds between 0 and 3600, found %g",
-             seconds);
-    return -1;
-  }
-  cfg->msr_min_interval = seconds;
-  return 0;
+  const struct rapl_option *o = &rapl_options[RAPL_OPT_MSR_MIN_INTERVAL];
+  return rapl_option_set_seconds(o, cfg, o->collectd_key, seconds, err, errlen);
 }
 
 int rapl_config_check(const struct rapl_config *cfg, char *err, size_t errlen) {

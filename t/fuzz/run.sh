@@ -40,6 +40,7 @@ libs=$(pkg-config --libs yaml-0.1)
   -I"$srcdir/src/core" $cflags \
   "$srcdir/t/fuzz_config_yaml.c" \
   "$srcdir/src/core/config_yaml.c" "$srcdir/src/core/rapl_config.c" \
+  "$srcdir/src/core/rapl_options.c" \
   "$srcdir/src/core/zone_kind.c" "$srcdir/src/core/rapl_log.c" \
   "$srcdir/src/core/sysfs_file.c" \
   $libs -o "$build/fuzz_config_yaml"
