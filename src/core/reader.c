@@ -207,6 +207,10 @@ static double plausible_watts(const struct rapl_zone *z) {
   return stated > 0 && stated < fallback ? stated : fallback;
 }
 
+double rapl_zone_plausible_watts(const struct rapl_zone *z) {
+  return plausible_watts(z);
+}
+
 /* The same hardware counter read again: same units, same range, same number
  * of counters. Only then can a reading span an outage. */
 static bool same_counter(const struct tracked_zone *t,

@@ -56,6 +56,12 @@ void rapl_reader_set_clock(struct rapl_reader *r, rapl_clock_fn clock,
 /* The backend in use, or NULL when none works. */
 const struct rapl_backend *rapl_reader_backend(const struct rapl_reader *r);
 
+/* The plausibility bound the reader uses for zone z: a step implying more
+ * power is a counter reset, not energy (RAPL_STATED_POWER_MARGIN times the
+ * power the hardware states where that is lower than the default, else the
+ * default for its kind). */
+double rapl_zone_plausible_watts(const struct rapl_zone *z);
+
 /* Chooses a backend for cfg the way the reader does, opening its zones into
  * out; the probe command uses it to explain the choice. Returns the backend
  * or NULL with the reason in why. */
