@@ -146,6 +146,12 @@ rc_is 0
 out_has '^  MSREnabled +false$'
 err_has "warning: $T_TMP/open.yaml: not applying msr.enabled: true \\(line 2, column 12\\): the file is writable by everyone \\(mode 0666\\).*PLATYPUS"
 
+t_say "--config: the example file that make install ships sets the defaults"
+probe --config "$abs_top_srcdir/contrib/rapl_energy.yaml" --json
+rc_is 0
+json_is "valid, every option at its default" \
+  'd["valid"] and d["config"] == {"SysfsPath": "/sys", "ProcfsPath": "/proc", "Zone": "all", "ReportPower": True, "ReportEnergy": True, "MSREnabled": False, "MSRForce": False, "MSRDevicePath": "/dev/cpu/%d/msr", "MSRMinInterval": 1}'
+
 t_say "--options lists the option table"
 probe --options --json
 rc_is 0
