@@ -2,7 +2,8 @@
 # The Debian package, for real, on this machine:
 #  1. a clean copy of the source tree (what git tracks, or the release
 #     tarball's tree) configured with the defaults installs where Debian's
-#     collectd looks, and uninstalls without a trace;
+#     collectd looks, and uninstalls without a trace; without cmocka and
+#     fuse3 the plugin still builds and make check fails naming them;
 #  2. `dpkg-buildpackage -us -uc -b` builds it; lintian reports no error and
 #     no warning that an override does not justify; the .deb holds the
 #     plugin (stripped), the probe, the drop-in (a conffile), the man pages,
@@ -125,6 +126,29 @@ check "make install puts exactly these files where Debian's collectd and man loo
   t_error "make uninstall failed"
 check "make uninstall removes every file" \
   test -z "$(find "$T_TMP/destdir" -type f -o -type l)"
+
+t_say "without cmocka and fuse3: the plugin builds, make check fails naming them"
+cat >"$T_TMP/pkg-config" <<'EOF'
+#!/bin/sh
+# pkg-config as on a machine without the test libraries.
+for a; do case $a in cmocka* | fuse3*) exit 1 ;; esac; done
+exec pkg-config "$@"
+EOF
+chmod +x "$T_TMP/pkg-config"
+(cd "$DEFAULT" && make distclean && PKG_CONFIG="$T_TMP/pkg-config" ./configure &&
+  make -j"$(nproc)") >"$T_TMP/nodeps.log" 2>&1 ||
+  { tail -n 40 "$T_TMP/nodeps.log"; t_error "the build without cmocka and fuse3 failed"; }
+check "configure says make check is unavailable and why" \
+  grep -q 'make check        unavailable, missing: cmocka (Debian: libcmocka-dev), fuse3 (Debian: libfuse3-dev and fuse3)' "$T_TMP/nodeps.log"
+check "the plugin and the probe are built" \
+  test -f "$DEFAULT/.libs/rapl_energy.so" -a -x "$DEFAULT/rapl-energy-probe"
+rc=0
+(cd "$DEFAULT" && make check) >"$T_TMP/nodeps-check.log" 2>&1 || rc=$?
+sed -n '/the tests need/p' "$T_TMP/nodeps-check.log" | sed 's/^/    /'
+check "make check fails (exit $rc)" test "$rc" -ne 0
+check "naming what is missing" grep -q '^make check: the tests need cmocka (Debian: libcmocka-dev), fuse3 (Debian: libfuse3-dev and fuse3), which configure did not find' "$T_TMP/nodeps-check.log"
+check "having run and skipped no test" \
+  test -z "$(grep -E '^(PASS|SKIP|FAIL):' "$T_TMP/nodeps-check.log")"
 rm -rf "$DEFAULT" "$T_TMP/destdir"
 
 # ------------------------------------------------------- 2. the package
