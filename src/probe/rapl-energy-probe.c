@@ -283,9 +283,10 @@ static int parse_seconds_arg(const char *flag, const char *arg, double min,
   double v = strtod(arg, &end);
   if (arg[0] == '\0' || end == NULL || *end != '\0' || !(v >= min) ||
       !(v <= max)) {
-    fprintf(stderr,
-            PROG ": %s: expected seconds between %g and %g, found \"%s\"\n",
-            flag, min, max, arg);
+    char q[RAPL_QUOTE_LEN(64)];
+    rapl_config_quote(arg, strlen(arg), 64, q, sizeof(q));
+    fprintf(stderr, PROG ": %s: expected seconds between %g and %g, found %s\n",
+            flag, min, max, q);
     return -1;
   }
   *out = v;
@@ -898,6 +899,14 @@ static void watch(const struct options *opt) {
   for (long i = 0; i <= reads && !interrupted; i++) {
     batch.n = 0;
     rapl_reader_read(reader, collect, &batch);
+    /* The reader holds MSR reads back as the plugin does; say so rather
+     * than show empty tables. */
+    if (i == 0 && rapl_reader_backend(reader) == &rapl_backend_msr &&
+        opt->interval_s < opt->cfg.msr_min_interval * (1 - RAPL_EARLY_SLACK))
+      fprintf(stderr,
+              PROG ": the MSRs are read at most every %g s (MSRMinInterval, "
+                   "--msr-min-interval): readings in between show no zone\n",
+              opt->cfg.msr_min_interval);
     if (i > 0) {
       double t = (double)i * opt->interval_s;
       if (opt->json)
