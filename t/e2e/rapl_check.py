@@ -389,13 +389,15 @@ def judge_segments(res, key, watts, reads, has_e, has_p, opt):
             # With power reported, the mean above judges accuracy and this
             # bounds the energy from below (none lost); without power, it is
             # the only measure and is judged both ways.
-            hi = math.inf if pmean is not None else w * (1 + opt.avg_tol)
-            res.ok(w * (1 - opt.avg_tol) <= eavg <= hi,
-                   "%s the energy, %.4f J, is %s %.1f%% of watts x seconds "
-                   "(%.4f J; %s)" %
-                   (where, eavg * span,
-                    "at least within" if pmean is not None else "within",
-                    opt.avg_tol * 100, w * span, dev(eavg, w)))
+            if pmean is not None:
+                ok = eavg >= w * (1 - opt.avg_tol)
+                how = "at least watts x seconds - %.1f%%"
+            else:
+                ok = rel(eavg, w) <= opt.avg_tol
+                how = "within %.1f%% of watts x seconds"
+            res.ok(ok, "%s the energy, %.4f J, is %s (%.4f J; %s)" %
+                   (where, eavg * span, how % (opt.avg_tol * 100), w * span,
+                    dev(eavg, w)))
 
 
 def judge_whole(res, key, watts, reads, has_e, has_p, opt):
