@@ -308,11 +308,6 @@ e2e_wait_lines() {
 }
 _e2e_lines_at_least() { [ "$(e2e_log_since "$3" "$2" | grep -c .)" -ge "$1" ]; }
 
-# e2e_wait_reads N [TIMEOUT]: waits for N more read callbacks of the current
-# collectd: the backend gauges are dispatched at every read, even one that
-# fails.
-e2e_wait_reads() { e2e_wait_values "$1" "${2:-$E2E_TIMEOUT}" /gauge/backend-msr; }
-
 # e2e_spec NAME: sets E2E_SPEC to the path of a simulator spec: NAME itself
 # if it is a file, else t/e2e/specs/NAME or t/sim/specs/NAME.
 e2e_spec() {
