@@ -16,6 +16,7 @@
 static struct rapl_config plugin_cfg;
 static bool plugin_cfg_ready;
 static char config_file[RAPL_PATH_MAX];
+static struct rapl_collectd_blocks config_blocks;
 static struct rapl_reader *reader;
 static struct rapl_config_watch watch; /* live only when config_file is set */
 static bool watching;
@@ -52,11 +53,14 @@ static int make_backend_meta(void) {
   return 0;
 }
 
-static void dispatch_gauge(const char *plugin_instance, const char *type,
-                           const char *type_instance, gauge_t value,
-                           meta_data_t *meta) {
+/* Every value of one read carries the read's time, so that writers that join
+ * series on time (InfluxDB, Graphite, Prometheus) line them up. */
+static void dispatch_gauge(cdtime_t time, const char *plugin_instance,
+                           const char *type, const char *type_instance,
+                           gauge_t value, meta_data_t *meta) {
   value_list_t vl = VALUE_LIST_INIT;
   value_t v = {.gauge = value};
+  vl.time = time;
   vl.values = &v;
   vl.values_len = 1;
   vl.meta = meta;
@@ -68,31 +72,41 @@ static void dispatch_gauge(const char *plugin_instance, const char *type,
 }
 
 struct read_context {
+  cdtime_t time;
   const struct rapl_backend *source; /* backend the samples came from */
+  int zones;                         /* samples dispatched */
 };
 
 static void dispatch_sample(const struct rapl_sample *s, void *ud) {
   struct read_context *ctx = ud;
   const char *zone = rapl_zone_kind_name(s->kind);
+  /* During a switch the reader still samples the old backend, which is the
+   * one in use while the samples are delivered. */
   if (ctx->source == NULL)
     ctx->source = rapl_reader_backend(reader);
+  ctx->zones++;
   meta_data_t *meta = meta_for(ctx->source);
   if (plugin_cfg.report_energy)
-    dispatch_gauge(s->instance, "energy", zone, s->energy_j, meta);
+    dispatch_gauge(ctx->time, s->instance, "energy", zone, s->energy_j, meta);
   if (plugin_cfg.report_power && s->has_power)
-    dispatch_gauge(s->instance, "power", zone, s->power_w, meta);
+    dispatch_gauge(ctx->time, s->instance, "power", zone, s->power_w, meta);
 }
 
 /* Meta data is dropped by write_graphite, write_prometheus, InfluxDB and the
- * network plugin, so the active backend is also a value of its own. */
-static void dispatch_backend_gauges(const struct rapl_backend *active) {
+ * network plugin, so the backend is also a value of its own: 1 only for the
+ * backend that delivered zones in this read. With the number of zones read
+ * it lets every writer alert on "nothing" and on "some zones missing". */
+static void dispatch_read_gauges(const struct read_context *ctx) {
   for (size_t i = 0; rapl_backends[i] != NULL; i++) {
     char type_instance[DATA_MAX_NAME_LEN];
     ssnprintf(type_instance, sizeof(type_instance), "backend-%s",
               rapl_backends[i]->name);
-    dispatch_gauge("", "gauge", type_instance,
-                   rapl_backends[i] == active ? 1.0 : 0.0, meta_for(active));
+    dispatch_gauge(ctx->time, "", "gauge", type_instance,
+                   rapl_backends[i] == ctx->source ? 1.0 : 0.0,
+                   meta_for(ctx->source));
   }
+  dispatch_gauge(ctx->time, "", "count", "zones", (gauge_t)ctx->zones,
+                 meta_for(ctx->source));
 }
 
 static int rapl_energy_config(oconfig_item_t *ci) {
@@ -101,8 +115,8 @@ static int rapl_energy_config(oconfig_item_t *ci) {
     rapl_config_defaults(&plugin_cfg);
     plugin_cfg_ready = true;
   }
-  if (rapl_collectd_config(ci, &plugin_cfg, config_file, sizeof(config_file)) !=
-      0)
+  if (rapl_collectd_config(ci, &config_blocks, &plugin_cfg, config_file,
+                           sizeof(config_file)) != 0)
     return -1;
   if (config_file[0] == '\0')
     return 0;
@@ -115,7 +129,8 @@ static int rapl_energy_config(oconfig_item_t *ci) {
   watching = false;
   if (rapl_config_watch_init(&watch, config_file, &plugin_cfg, err,
                              sizeof(err)) != 0) {
-    ERROR(PLUGIN_NAME ": ConfigFile: %s", err);
+    /* Through rapl_log, which shows a cut where collectd would not. */
+    rapl_log(RAPL_LOG_ERR, "ConfigFile: %s", err);
     return -1;
   }
   watching = true;
@@ -150,12 +165,12 @@ static int rapl_energy_read(void) {
     rapl_reader_reconfigure(reader, &next);
   }
 
-  struct read_context ctx = {NULL};
+  struct read_context ctx = {.time = cdtime()};
   int n = rapl_reader_read(reader, dispatch_sample, &ctx);
-  /* The gauges name the backend this read's values came from; a switch
-   * applied at the end of the read shows from the next read on. */
-  dispatch_backend_gauges(ctx.source ? ctx.source
-                                     : rapl_reader_backend(reader));
+  dispatch_read_gauges(&ctx);
+  /* The reader fails only the first read of a stretch without RAPL: collectd
+   * would otherwise back off, up to a day, delaying recovery and these
+   * values. */
   return n < 0 ? -1 : 0;
 }
 

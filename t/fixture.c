@@ -25,10 +25,19 @@ static void run(const char *cmd) {
   }
 }
 
+int fixture_mkdtemp(char *out, size_t len, const char *prefix) {
+  const char *tmp = getenv("TMPDIR");
+  int n =
+      snprintf(out, len, "%s/%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", prefix);
+  if (n < 0 || (size_t)n >= len || mkdtemp(out) == NULL)
+    return -1;
+  return 0;
+}
+
 char *fixture_copy(const char *rel) {
-  char tmpl[] = "/tmp/rapl-test-XXXXXX";
+  char tmpl[2048];
   char cmd[8192];
-  if (mkdtemp(tmpl) == NULL)
+  if (fixture_mkdtemp(tmpl, sizeof(tmpl), "rapl-test") != 0)
     abort();
   snprintf(cmd, sizeof(cmd), "cp -a '%s'/. '%s'/", fixture_path(rel), tmpl);
   run(cmd);

@@ -7,9 +7,13 @@
 #include "rapl_config.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* abs_top_srcdir/t/data/<rel>, in a static buffer. */
 const char *fixture_path(const char *rel);
+
+/* Makes $TMPDIR/<prefix>-XXXXXX (/tmp without TMPDIR) into out: 0 or -1. */
+int fixture_mkdtemp(char *out, size_t len, const char *prefix);
 
 /* A private copy of t/data/<rel> in a fresh temporary directory; returns the
  * copy's root (malloc'd). fixture_remove deletes it. */

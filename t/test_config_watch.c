@@ -57,13 +57,20 @@ static void set_mtime(const char *p, time_t sec, long nsec) {
   assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
 }
 
-/* Rewrites the file in place (same inode) and sets its mtime. */
-static void write_at(const char *p, const char *content, time_t mtime) {
+/* Rewrites the file in place (same inode), sets its mode (whatever the
+ * umask) and its mtime. */
+static void write_mode(const char *p, const char *content, mode_t mode,
+                       time_t mtime) {
   FILE *f = fopen(p, "w");
   assert_non_null(f);
   assert_int_equal(fputs(content, f) >= 0, 1);
   assert_int_equal(fclose(f), 0);
+  assert_int_equal(chmod(p, mode), 0);
   set_mtime(p, mtime, 0);
+}
+
+static void write_at(const char *p, const char *content, time_t mtime) {
+  write_mode(p, content, 0600, mtime);
 }
 
 static void base_config(struct rapl_config *cfg) {
@@ -150,42 +157,64 @@ static void test_init_errors(void **state) {
 
 /* ------------------------------------------------------------- polling */
 
-/* Unchanged (mtime, size, inode): no parse, even when the bytes changed
- * behind the watch's back with the mtime put back. */
+/* Unchanged (mtime, ctime, size, inode): no parse, however often polled. */
 static void test_unchanged_file_is_not_parsed(void **state) {
   (void)state;
   struct rapl_config_watch w;
   struct rapl_config out, sentinel;
-  struct stat st;
   start(&w, good_on);
   memset(&out, 0x5a, sizeof(out));
   memcpy(&sentinel, &out, sizeof(out));
   for (int i = 0; i < 5; i++)
     assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
   assert_int_equal(w.parses, 1);
-
-  /* Same size, same inode, same mtime, different (bad) content. */
-  assert_int_equal(stat(path, &st), 0);
-  static const char same_size_bad[] = "msr:\n  enabled: 'tr'\n";
-  assert_int_equal(strlen(same_size_bad), strlen(good_on));
-  int fd = open(path, O_WRONLY);
-  assert_true(fd >= 0);
-  assert_int_equal(pwrite(fd, same_size_bad, strlen(same_size_bad), 0),
-                   (ssize_t)strlen(same_size_bad));
-  assert_int_equal(close(fd), 0);
-  set_mtime(path, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-
-  assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
-  assert_int_equal(w.parses, 1);
   assert_int_equal(logs.count, 0);
   assert_memory_equal(&out, &sentinel, sizeof(out));
-  assert_true(rapl_config_watch_current(&w)->msr_enabled);
+}
 
-  /* A nanosecond later it is read (and refused). */
-  set_mtime(path, st.st_mtim.tv_sec, st.st_mtim.tv_nsec + 1);
+/* The change time moves on with every write and chmod and the kernel's clock
+ * tick; sleeping past a tick (at most 10 ms) makes the test independent of
+ * how close together its writes fall. */
+static void next_ctime_tick(void) {
+  struct timespec pause = {0, 20 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+}
+
+/* Configuration management puts the mtime back after an edit (touch -r,
+ * rsync -t): same size, same inode, same mtime, other content. The change
+ * time, which no process can set back, gives the edit away. */
+static void test_edit_with_mtime_put_back_is_detected(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config out;
+  struct stat before, after;
+  start(&w, good_on);
+  assert_int_equal(stat(path, &before), 0);
+  next_ctime_tick();
+
+  static const char same_size_off[] = "msr:\n  enabled: off \n";
+  assert_int_equal(strlen(same_size_off), strlen(good_on));
+  int fd = open(path, O_WRONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(pwrite(fd, same_size_off, strlen(same_size_off), 0),
+                   (ssize_t)strlen(same_size_off));
+  assert_int_equal(close(fd), 0);
+  set_mtime(path, before.st_mtim.tv_sec, before.st_mtim.tv_nsec);
+  assert_int_equal(stat(path, &after), 0);
+  assert_int_equal(after.st_ino, before.st_ino);
+  assert_int_equal(after.st_size, before.st_size);
+  assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  assert_true(after.st_ctim.tv_sec != before.st_ctim.tv_sec ||
+              after.st_ctim.tv_nsec != before.st_ctim.tv_nsec);
+
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.msr_enabled);
+  assert_int_equal(w.parses, 2);
+  assert_int_equal(logs.infos, 1);
+  assert_non_null(strstr(last_log(), " reloaded: msr.enabled=false"));
   assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
   assert_int_equal(w.parses, 2);
-  assert_int_equal(logs.errors, 1);
 }
 
 static void test_good_edit_is_applied(void **state) {
@@ -372,6 +401,179 @@ static void test_not_a_regular_file(void **state) {
   assert_false(out.msr_enabled);
 }
 
+/* ------------------------------------------------------------- trust */
+
+static int count_level(int level) {
+  int n = 0;
+  for (int i = 0; i < logs.count && i < 32; i++)
+    n += logs.levels[i] == level;
+  return n;
+}
+
+static void expect_one_warning(const char *why) {
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+  for (int i = 0; i < logs.count && i < 32; i++) {
+    if (logs.levels[i] != RAPL_LOG_WARNING)
+      continue;
+    const char *m = logs.messages[i];
+    assert_int_equal(strncmp(m, path, strlen(path)), 0);
+    if (strstr(m, why) == NULL)
+      fail_msg("warning lacks \"%s\": %s", why, m);
+    assert_non_null(strstr(m, ": not applying msr.enabled: true (line "));
+    assert_non_null(strstr(m, "PLATYPUS"));
+    assert_non_null(strstr(m, "CVE-2020-8694/8695"));
+    assert_non_null(strstr(m, "other settings apply"));
+  }
+}
+
+/* A file that others could have written does not switch the MSRs on; the
+ * reason is said once for as long as it lasts; the file's other settings
+ * apply; fixing the permissions (of the file, or of its directory, which
+ * changes nothing in the file's stamp) applies the switches at the next
+ * poll. */
+static void test_untrusted_file_withholds_msr_switches(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config out;
+  char why[1200];
+  start(&w, good_on);
+  assert_true(rapl_config_watch_current(&w)->msr_enabled);
+
+  next_ctime_tick();
+  assert_int_equal(chmod(path, 0664), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.msr_enabled);
+  expect_one_warning(": the file is writable by its group (mode 0664)");
+  assert_non_null(strstr(logs.messages[0], "msr.enabled: true (line 2, "
+                                           "column 12)"));
+  int parses = (int)w.parses;
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
+  assert_int_equal(w.parses, parses);
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+
+  /* Edited, lines moved, still writable by the group: the other settings
+   * apply, and it is the same stretch, so nothing is said again. */
+  write_mode(path,
+             "# moved down\nmsr:\n  enabled: true\n"
+             "rapl_energy:\n  reportPower: false\n",
+             0664, T0 + 10);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.report_power);
+  assert_false(out.msr_enabled);
+  assert_true(out.msr_min_interval == 5.0);
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+
+  /* chmod alone changes the ctime: noticed, applied, nothing to warn. */
+  next_ctime_tick();
+  assert_int_equal(chmod(path, 0644), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_true(out.msr_enabled);
+  assert_false(out.report_power);
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+
+  /* The directory made writable by the group: read at the file's next
+   * change, withheld, and said again (a new stretch). */
+  assert_int_equal(chmod(dir, 0770), 0);
+  set_mtime(path, T0 + 20, 0);
+  memset(&logs, 0, sizeof(logs));
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.msr_enabled);
+  snprintf(why, sizeof(why),
+           ": the directory %s is writable by its group (mode 0770)", dir);
+  expect_one_warning(why);
+
+  /* The directory fixed: the file did not change, but the next poll looks
+   * again and applies the switch. */
+  assert_int_equal(chmod(dir, 0700), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_true(out.msr_enabled);
+  assert_int_equal(count_level(RAPL_LOG_WARNING), 1);
+  parses = (int)w.parses;
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
+  assert_int_equal(w.parses, parses);
+}
+
+/* Owned by someone else (here uid 65534): the same. */
+static void test_file_of_another_user(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config out;
+  if (geteuid() != 0) {
+    print_message("not root: chown to another user did not run\n");
+    return;
+  }
+  start(&w, good_on);
+  next_ctime_tick();
+  assert_int_equal(chown(path, 65534, 65534), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_false(out.msr_enabled);
+  expect_one_warning(": the file is owned by uid 65534, not root");
+  next_ctime_tick();
+  assert_int_equal(chown(path, 0, 0), 0);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 1);
+  assert_true(out.msr_enabled);
+}
+
+/* At startup too: the configuration loads, with the other settings, and the
+ * reason is logged at once (collectd -T shows it). */
+static void test_untrusted_at_startup(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config base;
+  char err[2048] = "";
+  base_config(&base);
+  write_mode(path, "msr: {enabled: true, force: true}\nrapl: {zones: [dram]}\n",
+             0666, T0);
+  assert_int_equal(rapl_config_watch_init(&w, path, &base, err, sizeof(err)),
+                   0);
+  const struct rapl_config *cur = rapl_config_watch_current(&w);
+  assert_false(cur->msr_enabled);
+  assert_false(cur->msr_force);
+  assert_int_equal(cur->zone_mask, RAPL_ZONE_MASK(RAPL_ZONE_DRAM));
+  expect_one_warning(": the file is writable by everyone (mode 0666)");
+  assert_non_null(strstr(logs.messages[0], " and msr.force: true (line 1, "));
+  assert_int_equal(logs.errors, 0);
+}
+
+/* A message longer than collectd keeps (here: a long path) is cut visibly
+ * by the log, not silently by collectd. */
+static void test_long_message_is_cut_visibly(void **state) {
+  (void)state;
+  struct rapl_config_watch w;
+  struct rapl_config base;
+  struct rapl_config out;
+  char deep[1024], file[1100], err[2048] = "";
+  size_t n = (size_t)snprintf(deep, sizeof(deep), "%s", dir);
+  for (int i = 0; i < 4; i++) {
+    deep[n++] = '/';
+    memset(deep + n, 'd', 230);
+    n += 230;
+    deep[n] = '\0';
+    assert_int_equal(mkdir(deep, 0700), 0);
+  }
+  snprintf(file, sizeof(file), "%s/r.yaml", deep);
+  base_config(&base);
+  write_at(file, good_on, T0);
+  assert_int_equal(rapl_config_watch_init(&w, file, &base, err, sizeof(err)),
+                   0);
+  memset(&logs, 0, sizeof(logs));
+  write_at(file, bad_quoted, T0 + 10);
+  assert_int_equal(rapl_config_watch_poll(&w, &out), 0);
+  assert_int_equal(logs.errors, 1);
+  const char *m = last_log();
+  static const char cut[] = "... [message cut]";
+  assert_true(strlen(m) <= 1000);
+  assert_int_equal(strcmp(m + strlen(m) - strlen(cut), cut), 0);
+  assert_int_equal(strncmp(m, file, 200), 0);
+
+  unlink(file);
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(rmdir(deep), 0);
+    *strrchr(deep, '/') = '\0';
+  }
+}
+
 static void test_config_same(void **state) {
   (void)state;
   struct rapl_config a, b;
@@ -401,6 +603,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unchanged_file_is_not_parsed, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_edit_with_mtime_put_back_is_detected,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_good_edit_is_applied, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_removed_key_reverts_to_base, setup,
@@ -414,6 +618,14 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_rename_over_is_detected, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_not_a_regular_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_untrusted_file_withholds_msr_switches, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_file_of_another_user, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_untrusted_at_startup, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_long_message_is_cut_visibly, setup,
+                                      teardown),
       cmocka_unit_test(test_config_same),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,9 +56,28 @@ static void collectd_block(struct rapl_config *cfg) {
   cfg->msr_min_interval = 5.0;
 }
 
+/* Loads a private copy (mode 0600, in a directory of this process's own):
+ * whoever owns the source tree must not decide whether the fixture's MSR
+ * switches apply. */
 static int load_ok(const char *name, struct rapl_config *cfg) {
   char err[2048] = "";
-  int rc = rapl_config_load_yaml(fixture(name), cfg, err, sizeof(err));
+  char *data = NULL;
+  size_t len = 0;
+  FILE *in = fopen(fixture(name), "rb");
+  assert_non_null(in);
+  FILE *mem = open_memstream(&data, &len);
+  assert_non_null(mem);
+  int ch;
+  while ((ch = getc(in)) != EOF)
+    putc(ch, mem);
+  assert_int_equal(fclose(in), 0);
+  assert_int_equal(fclose(mem), 0);
+  const char *copy = tmp_file("copy.yaml");
+  write_file(copy, data, len);
+  free(data);
+  assert_int_equal(chmod(copy, 0600), 0);
+  int rc = rapl_config_load_yaml(copy, cfg, err, sizeof(err));
+  unlink(copy);
   if (rc != 0)
     print_error("unexpected error: %s\n", err);
   return rc;
@@ -452,7 +471,7 @@ static void test_depth_limit(void **state) {
 /* Exactly 1 MiB loads; one byte more is refused before it is read. */
 static void test_size_limit(void **state) {
   (void)state;
-  static const char head[] = "msr:\n  enabled: true\n";
+  static const char head[] = "rapl_energy:\n  reportPower: false\n";
   size_t size = RAPL_YAML_MAX_BYTES;
   char *big = malloc(size + 2);
   char err[1024];
@@ -466,7 +485,7 @@ static void test_size_limit(void **state) {
   rapl_config_defaults(&cfg);
   assert_int_equal(
       rapl_config_load_yaml(tmp_file("limit.yaml"), &cfg, err, sizeof(err)), 0);
-  assert_true(cfg.msr_enabled);
+  assert_false(cfg.report_power);
 
   big[size - 1] = '#';
   big[size] = '\n';
@@ -529,11 +548,236 @@ static void test_hostile_text(void **state) {
   assert_non_null(strstr(err, "kkkk\"... (msr accepts"));
   assert_true(strlen(err) < 300);
 
+  /* A long value in a setter's message (path, template, zone name) is cut
+   * visibly and the message keeps its end. */
+  static const char *const long_keys[] = {
+      "host:\n  sysfs: ", "msr:\n  devicePath: /dev/cpu/", "rapl:\n  zones: [",
+      NULL};
+  static const char *const endings[] = {"\"...",
+                                        "\"... must contain exactly one %d "
+                                        "(the CPU number), found 0",
+                                        "\"... (expected package, core, "
+                                        "uncore, dram or psys)"};
+  for (int k = 0; long_keys[k] != NULL; k++) {
+    char text[2100];
+    n = snprintf(text, sizeof(text), "%s", long_keys[k]);
+    memset(text + n, 'q', 900);
+    snprintf(text + n + 900, sizeof(text) - (size_t)n - 900, "%s\n",
+             k == 2 ? "]" : "");
+    char big_err[2048];
+    assert_int_equal(load_string(text, &cfg, big_err, sizeof(big_err)), -1);
+    size_t elen = strlen(big_err), flen = strlen(endings[k]);
+    if (elen < flen || strcmp(big_err + elen - flen, endings[k]) != 0)
+      fail_msg("message does not end in \"%s\": %s", endings[k], big_err);
+  }
+
   /* A message buffer too small or absent is not overrun. */
   char tiny[16];
   assert_int_equal(load_string(yaml, &cfg, tiny, sizeof(tiny)), -1);
   assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
   assert_int_equal(load_string(yaml, &cfg, NULL, 0), -1);
+}
+
+/* ------------------------------------------------------------------ trust */
+
+static const char trust_yaml[] = "msr:\n"
+                                 "  enabled: true\n"
+                                 "  force: true\n"
+                                 "rapl_energy:\n"
+                                 "  reportPower: false\n"
+                                 "host:\n"
+                                 "  sysfs: /file/sys\n";
+
+/* chown needs root; without it those checks are said to be left out. */
+static bool as_root(const char *what) {
+  if (geteuid() == 0)
+    return true;
+  print_message("not root: the checks of %s did not run\n", what);
+  return false;
+}
+
+/* Loads `path` on top of the defaults; returns the info. */
+static void load_info(const char *path, struct rapl_config *cfg,
+                      struct rapl_yaml_file_info *info) {
+  char err[2048] = "";
+  rapl_config_defaults(cfg);
+  if (rapl_config_load_yaml_file(path, cfg, info, err, sizeof(err)) != 0) {
+    print_error("unexpected error: %s\n", err);
+    fail();
+  }
+}
+
+/* Loads a file that others could have written: the MSR switches keep their
+ * value, every other key applies, and the reason names what is wrong. */
+static void expect_withheld(const char *path, const char *why) {
+  struct rapl_config cfg;
+  struct rapl_yaml_file_info info;
+  load_info(path, &cfg, &info);
+  assert_false(cfg.msr_enabled);
+  assert_false(cfg.msr_force);
+  assert_false(cfg.report_power);
+  assert_string_equal(cfg.sysfs_path, "/file/sys");
+  if (strcmp(info.why, why) != 0)
+    fail_msg("why: \"%s\", expected \"%s\"", info.why, why);
+  assert_string_equal(info.withheld, "msr.enabled: true (line 2, column 12) "
+                                     "and msr.force: true (line 3, column 10)");
+  assert_string_equal(info.withheld_keys,
+                      "msr.enabled: true and msr.force: true");
+}
+
+static void expect_applied(const char *path) {
+  struct rapl_config cfg;
+  struct rapl_yaml_file_info info;
+  load_info(path, &cfg, &info);
+  if (info.why[0] != '\0')
+    fail_msg("%s: unexpectedly not trusted: %s", path, info.why);
+  assert_true(cfg.msr_enabled);
+  assert_true(cfg.msr_force);
+  assert_false(cfg.report_power);
+  assert_string_equal(info.withheld, "");
+}
+
+/* Like sshd's StrictModes: the file and every directory above it belong to
+ * root (or collectd's user) and no one else can write them. */
+static void test_msr_switches_need_a_trusted_file(void **state) {
+  (void)state;
+  char dir[512], file[600], msg[1200];
+  snprintf(dir, sizeof(dir), "%s/conf", tmp_dir);
+  snprintf(file, sizeof(file), "%s/rapl_energy.yaml", dir);
+  assert_int_equal(mkdir(dir, 0755), 0);
+  assert_int_equal(chmod(dir, 0755), 0);
+  write_file(file, trust_yaml, strlen(trust_yaml));
+  assert_int_equal(chmod(file, 0644), 0);
+  expect_applied(file);
+
+  assert_int_equal(chmod(file, 0664), 0);
+  expect_withheld(file, "the file is writable by its group (mode 0664)");
+  assert_int_equal(chmod(file, 0646), 0);
+  expect_withheld(file, "the file is writable by everyone (mode 0646)");
+  assert_int_equal(chmod(file, 0600), 0);
+  if (as_root("ownership of the file and its directory")) {
+    assert_int_equal(chown(file, 65534, 0), 0);
+    expect_withheld(file, "the file is owned by uid 65534, not root");
+    assert_int_equal(chown(file, 0, 0), 0);
+    expect_applied(file);
+    assert_int_equal(chown(dir, 65534, 0), 0);
+    snprintf(msg, sizeof(msg),
+             "the directory %s is owned by uid 65534, not root", dir);
+    expect_withheld(file, msg);
+    assert_int_equal(chown(dir, 0, 0), 0);
+  }
+
+  /* The directory: someone who can write it can replace the file. */
+  assert_int_equal(chmod(dir, 0775), 0);
+  snprintf(msg, sizeof(msg),
+           "the directory %s is writable by its group (mode 0775)", dir);
+  expect_withheld(file, msg);
+  assert_int_equal(chmod(dir, 0755), 0);
+  /* Sticky, like /tmp: others cannot replace an entry that is not theirs. */
+  assert_int_equal(chmod(dir, 01777), 0);
+  expect_applied(file);
+  assert_int_equal(chmod(dir, 0777), 0);
+  snprintf(msg, sizeof(msg),
+           "the directory %s is writable by everyone (mode 0777)", dir);
+  expect_withheld(file, msg);
+  assert_int_equal(chmod(dir, 0755), 0);
+
+  unlink(file);
+  rmdir(dir);
+}
+
+/* Symbolic links: the link itself, and the directories of the file it leads
+ * to, count as well as the path as written. */
+static void test_trust_through_symlinks(void **state) {
+  (void)state;
+  char good[512], bad[512], file[600], link[600], msg[1200];
+  snprintf(good, sizeof(good), "%s/good", tmp_dir);
+  snprintf(bad, sizeof(bad), "%s/bad", tmp_dir);
+  assert_int_equal(mkdir(good, 0755), 0);
+  assert_int_equal(mkdir(bad, 0755), 0);
+  assert_int_equal(chmod(bad, 0777), 0);
+  snprintf(file, sizeof(file), "%s/target.yaml", bad);
+  snprintf(link, sizeof(link), "%s/rapl_energy.yaml", good);
+  write_file(file, trust_yaml, strlen(trust_yaml));
+  assert_int_equal(chmod(file, 0644), 0);
+  assert_int_equal(symlink(file, link), 0);
+  snprintf(msg, sizeof(msg),
+           "the directory %s is writable by everyone (mode 0777)", bad);
+  expect_withheld(link, msg);
+  assert_int_equal(chmod(bad, 0755), 0);
+  expect_applied(link);
+  if (as_root("ownership of the link")) {
+    assert_int_equal(lchown(link, 65534, 65534), 0);
+    snprintf(msg, sizeof(msg),
+             "the symbolic link %s is owned by uid 65534, not root", link);
+    expect_withheld(link, msg);
+  }
+
+  unlink(link);
+  unlink(file);
+  rmdir(good);
+  rmdir(bad);
+}
+
+/* collectd's own user may own the file too (here uid 1000 stands for it). */
+static void test_trust_for_another_euid(void **state) {
+  (void)state;
+  char file[600], why[1200];
+  struct stat st;
+  if (!as_root("ownership by collectd's user"))
+    return;
+  snprintf(file, sizeof(file), "%s/euid.yaml", tmp_dir);
+  write_file(file, trust_yaml, strlen(trust_yaml));
+  assert_int_equal(chmod(file, 0600), 0);
+  assert_int_equal(chown(file, 1000, 1000), 0);
+  assert_int_equal(stat(file, &st), 0);
+  assert_true(rapl_config_file_trusted(file, &st, 1000, why, sizeof(why)));
+  assert_false(rapl_config_file_trusted(file, &st, 0, why, sizeof(why)));
+  assert_string_equal(why, "the file is owned by uid 1000, not root");
+  assert_int_equal(chown(file, 65534, 65534), 0);
+  assert_int_equal(stat(file, &st), 0);
+  assert_false(rapl_config_file_trusted(file, &st, 1000, why, sizeof(why)));
+  assert_string_equal(why, "the file is owned by uid 65534, neither root nor "
+                           "uid 1000 (collectd's user)");
+  unlink(file);
+}
+
+/* Only the switches that would change something are reported; their
+ * rapl_energy: spelling is withheld as well, and wins as it always does. */
+static void test_withheld_where_it_matters(void **state) {
+  (void)state;
+  char file[600];
+  struct rapl_config cfg;
+  struct rapl_yaml_file_info info;
+  char err[2048] = "";
+  static const char yaml[] = "msr:\n"
+                             "  enabled: true\n"
+                             "  force: true\n"
+                             "rapl_energy:\n"
+                             "  msrForce: false\n";
+  snprintf(file, sizeof(file), "%s/where.yaml", tmp_dir);
+  write_file(file, yaml, strlen(yaml));
+  assert_int_equal(chmod(file, 0666), 0);
+  rapl_config_defaults(&cfg);
+  cfg.msr_enabled = true; /* from collectd.conf: the file agrees */
+  cfg.msr_force = true;   /* the file says false */
+  assert_int_equal(
+      rapl_config_load_yaml_file(file, &cfg, &info, err, sizeof(err)), 0);
+  assert_true(cfg.msr_enabled);
+  assert_true(cfg.msr_force);
+  assert_string_equal(info.why, "the file is writable by everyone (mode 0666)");
+  assert_string_equal(info.withheld,
+                      "rapl_energy.msrForce: false (line 5, column 13)");
+
+  /* The file agrees on both: nothing withheld, nothing to say. */
+  rapl_config_defaults(&cfg);
+  cfg.msr_enabled = true;
+  assert_int_equal(
+      rapl_config_load_yaml_file(file, &cfg, &info, err, sizeof(err)), 0);
+  assert_string_equal(info.withheld, "");
+  assert_string_equal(info.withheld_keys, "");
+  assert_true(info.why[0] != '\0');
+  unlink(file);
 }
 
 /* The fuzzer's seeds (and any crash it found, kept as a seed) go through
@@ -602,6 +846,10 @@ int main(void) {
       cmocka_unit_test(test_size_limit),
       cmocka_unit_test(test_unreadable_files),
       cmocka_unit_test(test_hostile_text),
+      cmocka_unit_test(test_msr_switches_need_a_trusted_file),
+      cmocka_unit_test(test_trust_through_symlinks),
+      cmocka_unit_test(test_trust_for_another_euid),
+      cmocka_unit_test(test_withheld_where_it_matters),
       cmocka_unit_test(test_fuzz_seeds),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

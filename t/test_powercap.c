@@ -99,6 +99,36 @@ static void two_sockets_and_psys(void **state) {
   release(&f);
 }
 
+/* Each counter's range is logged once at discovery, one line per kind and
+ * range. */
+static void ranges_logged_once(void **state) {
+  (void)state;
+  struct found f;
+  fixture_capture_logs();
+  discover(&f, "powercap/one-socket"); /* a different scan before */
+  release(&f);
+  fixture_logs_reset();
+  discover(&f, "powercap/two-socket");
+  assert_int_equal(
+      fixture_log_count("[6] powercap: package-0/dram, package-1/dram: energy "
+                        "in uJ, wrapping at 65712999613 uJ "
+                        "(max_energy_range_uj)\n"),
+      1);
+  assert_int_equal(fixture_log_count("[6] powercap: package-0/package, "
+                                     "package-1/package: energy in uJ, "
+                                     "wrapping at 262143328850 uJ"),
+                   1);
+  assert_int_equal(fixture_log_count("[6] powercap: platform/psys: energy in "
+                                     "uJ, wrapping at 262143328850 uJ"),
+                   1);
+  assert_int_equal(fixture_log_count("[6] powercap: "), 4);
+  release(&f);
+  fixture_logs_reset();
+  discover(&f, "powercap/two-socket");
+  assert_string_equal(fixture_logs(), "");
+  release(&f);
+}
+
 static void multi_die(void **state) {
   (void)state;
   struct found f;
@@ -172,6 +202,53 @@ static void psys_zones_are_platform(void **state) {
   assert_int_equal(f.n, 2);
   assert_int_equal(read_zone(find(&f, RAPL_ZONE_PSYS, "platform")), 5000);
   assert_int_equal(read_zone(find(&f, RAPL_ZONE_PSYS, "platform-1")), 6000);
+  release(&f);
+}
+
+/* On AMD the kernel's core zone is one core's counter; core means every core
+ * of the package (Intel's PP0, the MSR backend's sum), so it is not reported
+ * as core. The vendor comes from the tree's cpu modalias, else cpuinfo. */
+static void amd_single_core_zone_is_not_core(void **state) {
+  (void)state;
+  struct found f;
+  fixture_capture_logs();
+  discover(&f, "powercap/amd-zen");
+  assert_int_equal(f.n, 2);
+  assert_int_equal(read_zone(find(&f, RAPL_ZONE_PACKAGE, "package-0")),
+                   5500000);
+  assert_int_equal(read_zone(find(&f, RAPL_ZONE_PACKAGE, "package-1")),
+                   6600000);
+  assert_null(find(&f, RAPL_ZONE_CORE, "package-0"));
+  assert_null(find(&f, RAPL_ZONE_CORE, "package-1"));
+  assert_int_equal(
+      fixture_log_count("[5] powercap: package-0/core, package-1/core not "
+                        "reported: on AMD the kernel's core zone counts one "
+                        "core of the package, and core means all of them"),
+      1);
+  release(&f);
+
+  /* without a modalias: cpuinfo under ProcfsPath says AMD */
+  discover(&f, "powercap/amd-cpuinfo");
+  assert_int_equal(f.n, 1);
+  assert_null(find(&f, RAPL_ZONE_CORE, "package-0"));
+  release(&f);
+
+  /* only core asked for: the reason says why there is none */
+  struct rapl_config cfg;
+  char root[4096], err[256];
+  const char *core[] = {"core"};
+  snprintf(root, sizeof(root), "%s", fixture_path("powercap/amd-zen"));
+  fixture_config(&cfg, root);
+  assert_int_equal(rapl_config_set_zones(&cfg, core, 1, err, sizeof(err)), 0);
+  discover_cfg(&f, &cfg);
+  assert_int_equal(f.n, -1);
+  assert_non_null(strstr(f.why, "package-0/core, package-1/core not reported: "
+                                "on AMD"));
+
+  /* Intel: the core zone is the package's cores */
+  discover(&f, "powercap/intel-modalias");
+  assert_int_equal(f.n, 2);
+  assert_int_equal(read_zone(find(&f, RAPL_ZONE_CORE, "package-0")), 400000);
   release(&f);
 }
 
@@ -257,6 +334,19 @@ static void no_powercap_directory(void **state) {
   assert_int_equal(f.n, -1);
   assert_non_null(strstr(f.why, "no powercap directory"));
   assert_non_null(strstr(f.why, "powercap/absent/sys/class/powercap"));
+}
+
+/* A reason cut to the caller's buffer says it was cut. */
+static void cut_reason_ends_with_dots(void **state) {
+  (void)state;
+  struct rapl_config cfg;
+  char root[4096], why[40];
+  snprintf(root, sizeof(root), "%s", fixture_path("powercap/absent"));
+  fixture_config(&cfg, root);
+  assert_int_equal(rapl_backend_powercap.probe(&cfg, why, sizeof(why)), -1);
+  assert_int_equal(strlen(why), sizeof(why) - 1);
+  assert_string_equal(why + sizeof(why) - 4, "...");
+  assert_true(strncmp(why, "no powercap directory ", 22) == 0);
 }
 
 static void no_zones(void **state) {
@@ -351,17 +441,20 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(one_socket),
       cmocka_unit_test(two_sockets_and_psys),
+      cmocka_unit_test(ranges_logged_once),
       cmocka_unit_test(multi_die),
       cmocka_unit_test(hex_zone_ids),
       cmocka_unit_test(mmio_duplicate_counted_once),
       cmocka_unit_test(mmio_alone_is_reported),
       cmocka_unit_test(enabled_0_is_still_measured),
       cmocka_unit_test(psys_zones_are_platform),
+      cmocka_unit_test(amd_single_core_zone_is_not_core),
       cmocka_unit_test(missing_files_skip_the_zone),
       cmocka_unit_test(garbage_is_never_a_value),
       cmocka_unit_test(zone_filter),
       cmocka_unit_test(no_powercap_directory),
       cmocka_unit_test(no_zones),
+      cmocka_unit_test(cut_reason_ends_with_dots),
       cmocka_unit_test(permission_denied_names_file_and_privilege),
       cmocka_unit_test(value_rewritten_in_place_is_seen),
   };

@@ -73,16 +73,23 @@ static void count_sample(const struct rapl_sample *s, void *ud) {
   samples++;
 }
 
-static void pause_ms(int ms) {
-  struct timespec ts = {0, ms * 1000000L};
-  nanosleep(&ts, NULL);
+/* A clock for the fixture trees, whose counters do not move: any advance
+ * gives the reads a rate. */
+static int64_t fake_now_ns;
+static int64_t fake_clock(void *ud) {
+  (void)ud;
+  return fake_now_ns;
 }
 
-/* Three steady reads after the first (which opens and baselines). */
-static void assert_steady(struct rapl_reader *r, int zones, int counters) {
+/* Three steady reads after the first (which opens and baselines), 20 ms of
+ * sim (or fake) time apart. */
+static void assert_steady(struct rapl_reader *r, struct sim *sim, int zones,
+                          int counters) {
   assert_int_equal(rapl_reader_read(r, count_sample, NULL), zones);
   for (int i = 0; i < 3; i++) {
-    pause_ms(20);
+    if (sim != NULL)
+      sim_advance_ms(sim, 20);
+    fake_now_ns += 20000000;
     n_alloc = n_open = n_scandir = n_pread = samples = 0;
     counting = true;
     int n = rapl_reader_read(r, count_sample, NULL);
@@ -102,7 +109,8 @@ static void powercap_steady_state(void **state) {
   snprintf(root, sizeof(root), "%s", fixture_path("powercap/two-socket"));
   fixture_config(&cfg, root);
   struct rapl_reader *r = rapl_reader_create(&cfg);
-  assert_steady(r, 7, 7);
+  rapl_reader_set_clock(r, fake_clock, NULL);
+  assert_steady(r, NULL, 7, 7);
   rapl_reader_destroy(r);
 }
 
@@ -125,8 +133,9 @@ static void msr_steady_state(void **state) {
   cfg.msr_force = true;
   cfg.msr_min_interval = 0;
   struct rapl_reader *r = rapl_reader_create(&cfg);
+  sim_attach(&sim, r);
   /* package (1 counter) + core (one per physical core: 4, not 8 threads) */
-  assert_steady(r, 2, 5);
+  assert_steady(r, &sim, 2, 5);
   rapl_reader_destroy(r);
   sim_stop(&sim);
 }
@@ -137,5 +146,5 @@ int main(void) {
       cmocka_unit_test(powercap_steady_state),
       cmocka_unit_test_teardown(msr_steady_state, sim_teardown),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return sim_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -254,8 +254,11 @@ static void no_powercap_errors_once_then_recovers(void **state) {
   fixture_config(&cfg, root);
   fixture_capture_logs();
   struct rapl_reader *r = rapl_reader_create(&cfg);
-  for (int i = 0; i < 3; i++)
-    assert_int_equal(read_at(r, i * SEC, &seen), -1);
+  /* Only the first read of the stretch fails: collectd would otherwise back
+   * off (up to a day) and delay the recovery and the backend values. */
+  assert_int_equal(read_at(r, 0, &seen), -1);
+  assert_int_equal(read_at(r, SEC, &seen), 0);
+  assert_int_equal(read_at(r, 2 * SEC, &seen), 0);
   assert_null(rapl_reader_backend(r));
   assert_int_equal(fixture_log_count("powercap is unavailable"), 1);
   assert_int_equal(fixture_log_count("no powercap directory"), 1);
@@ -266,7 +269,8 @@ static void no_powercap_errors_once_then_recovers(void **state) {
   snprintf(cmd, sizeof(cmd), "cp -a '%s'/sys/. '%s'/sys/",
            fixture_path("powercap/one-socket"), root);
   assert_int_equal(system(cmd), 0);
-  assert_int_equal(read_at(r, 4 * SEC, &seen), 4);
+  /* Retried at every read a second apart, or up to 10% less: found at once. */
+  assert_int_equal(read_at(r, 3 * SEC - SEC / 10, &seen), 4);
   assert_string_equal(rapl_reader_backend(r)->name, "powercap");
   rapl_reader_destroy(r);
   fixture_remove(root);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,23 +59,23 @@ static const char *hint_for(int err) {
 }
 
 static int msr_probe(const struct rapl_config *cfg, char *why, size_t whylen) {
-  char err[512];
+  char err[RAPL_MSG_MAX];
   char path[RAPL_PATH_MAX];
   int *cpus = NULL;
   size_t n = 0;
   struct stat st;
 
   if (!rapl_msr_template_valid(cfg->msr_device_path, err, sizeof(err))) {
-    snprintf(why, whylen, "%s", err);
+    rapl_msg(why, whylen, "%s", err);
     return -1;
   }
   int cap = rapl_cap_effective(RAPL_CAP_SYS_RAWIO, err, sizeof(err));
   if (cap < 0) {
-    snprintf(why, whylen, "cannot check the CAP_SYS_RAWIO capability: %s", err);
+    rapl_msg(why, whylen, "cannot check the CAP_SYS_RAWIO capability: %s", err);
     return -1;
   }
   if (cap == 0) {
-    snprintf(why, whylen,
+    rapl_msg(why, whylen,
              "reading MSRs needs the CAP_SYS_RAWIO capability, which this "
              "process lacks (run collectd as root or grant it "
              "CAP_SYS_RAWIO)");
@@ -82,25 +83,25 @@ static int msr_probe(const struct rapl_config *cfg, char *why, size_t whylen) {
   }
   if (rapl_topology_read_online(cfg->sysfs_path, &cpus, &n, err, sizeof(err)) <
       0) {
-    snprintf(why, whylen, "%s", err);
+    rapl_msg(why, whylen, "%s", err);
     return -1;
   }
   int first = cpus[0];
   free(cpus);
   if (rapl_msr_template_expand(cfg->msr_device_path, first, path,
                                sizeof(path)) < 0) {
-    snprintf(why, whylen, "MSRDevicePath: expanded path too long");
+    rapl_msg(why, whylen, "MSRDevicePath: expanded path too long");
     return -1;
   }
   if (stat(path, &st) != 0) {
     int e = errno;
     if (e == ENOENT)
-      snprintf(why, whylen,
+      rapl_msg(why, whylen,
                "no MSR device %s for CPU %d: load the msr kernel module "
                "(modprobe msr)",
                path, first);
     else
-      snprintf(why, whylen, "MSR device %s: %s", path, strerror(e));
+      rapl_msg(why, whylen, "MSR device %s: %s", path, strerror(e));
     return -1;
   }
   return 0;
@@ -115,20 +116,14 @@ struct opener {
   const struct rapl_cpu_model *model;
   const struct rapl_msr_layout *layout;
   struct rapl_zone_set *out;
-  char why[512]; /* first reason a zone or socket was not found */
+  char why[RAPL_MSG_MAX]; /* first reason a zone or socket was not found */
   int oom;
 };
 
-/* Copies a message, truncating it to fit. */
-static void copy_str(char *dst, size_t len, const char *src) {
-  size_t n = strnlen(src, len - 1);
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
 static void note(struct opener *op, const char *msg) {
+  op->out->n_skipped++;
   if (op->why[0] == '\0')
-    copy_str(op->why, sizeof(op->why), msg);
+    rapl_msg(op->why, sizeof(op->why), "%s", msg);
 }
 
 /* Removes the last zone of the set, closing what it holds. */
@@ -157,6 +152,22 @@ static struct rapl_zone *new_zone(struct opener *op, enum rapl_zone_kind kind,
   return zone;
 }
 
+/* The power Intel states for a package or DRAM domain: the thermal spec
+ * power in MSR_PKG_POWER_INFO (0x614) or MSR_DRAM_POWER_INFO (0x61C), bits
+ * 14:0, in the power unit of 0x606 bits 3:0 (1/2^PU W); 0 where absent. It
+ * tightens the reader's plausibility bound, as powercap's constraints do. */
+static double stated_watts(const struct opener *op, int fd,
+                           enum rapl_zone_kind kind, uint64_t unit_reg) {
+  uint64_t info;
+  uint64_t reg = kind == RAPL_ZONE_PACKAGE ? 0x614
+                 : kind == RAPL_ZONE_DRAM  ? 0x61C
+                                           : 0;
+  if (op->model->vendor != RAPL_VENDOR_INTEL || reg == 0 ||
+      read_reg(fd, reg, &info) != 0)
+    return 0;
+  return (double)(info & 0x7fff) / (double)(1u << (unit_reg & 0xf));
+}
+
 /* A zone with one counter on `cpu`'s device, given its own descriptor. */
 static void add_single(struct opener *op, enum rapl_zone_kind kind,
                        const char *instance, int cpu, uint64_t reg,
@@ -167,8 +178,8 @@ static void add_single(struct opener *op, enum rapl_zone_kind kind,
     return;
   int fd = open_dev(op->cfg, cpu, path, sizeof(path));
   if (fd < 0) {
-    char msg[RAPL_PATH_MAX + 128];
-    snprintf(msg, sizeof(msg), "%s %s: cannot reopen %s: %s", instance,
+    char msg[RAPL_MSG_MAX];
+    rapl_msg(msg, sizeof(msg), "%s %s: cannot reopen %s: %s", instance,
              rapl_zone_kind_name(kind), path, strerror(-fd));
     rapl_scan_log(&scan_log, RAPL_LOG_ERR, "%s", msg);
     note(op, msg);
@@ -177,6 +188,7 @@ static void add_single(struct opener *op, enum rapl_zone_kind kind,
   }
   zone->counters[0].fd = fd;
   zone->counters[0].offset = reg;
+  zone->stated_watts = stated_watts(op, fd, kind, unit_reg);
   snprintf(zone->source, sizeof(zone->source), "%s", path);
 }
 
@@ -199,10 +211,10 @@ static void describe_cpus(const char *tmpl, const int *cpus, size_t n,
     used += (size_t)len;
   }
   if (mark == NULL) {
-    snprintf(out, outlen, "%s", tmpl);
+    rapl_msg(out, outlen, "%s", tmpl);
     return;
   }
-  snprintf(out, outlen, "%.*s{%s}%s", (int)(mark - tmpl), tmpl, list, mark + 2);
+  rapl_msg(out, outlen, "%.*s{%s}%s", (int)(mark - tmpl), tmpl, list, mark + 2);
 }
 
 /* AMD's core zone: one counter per physical core of the package, each on the
@@ -246,8 +258,8 @@ static void add_per_core(struct opener *op, enum rapl_zone_kind kind,
         last_cpu = core->cpus[t];
       }
       if (zone->counters[k].fd < 0) {
-        char msg[RAPL_PATH_MAX + 192];
-        snprintf(msg, sizeof(msg),
+        char msg[RAPL_MSG_MAX];
+        rapl_msg(msg, sizeof(msg),
                  "%s %s: no readable MSR device for physical core %d (cpu %d: "
                  "%s); the zone is left out",
                  instance, rapl_zone_kind_name(kind), core->core_id, last_cpu,
@@ -298,22 +310,88 @@ static int choose_cpu(struct opener *op, const char *instance, const int *cpus,
       snprintf(first_path, sizeof(first_path), "%s", path);
     }
   }
-  char msg[RAPL_PATH_MAX + 256];
+  char msg[RAPL_MSG_MAX];
   if (first_err == EIO)
-    snprintf(msg, sizeof(msg),
+    rapl_msg(msg, sizeof(msg),
              "%s: the RAPL unit register 0x%llx does not read on any online "
              "CPU (cpu %d %s: %s); this CPU or hypervisor does not expose "
              "RAPL through MSRs",
              instance, (unsigned long long)op->layout->unit, first_cpu,
              first_path, strerror(first_err));
   else
-    snprintf(msg, sizeof(msg),
+    rapl_msg(msg, sizeof(msg),
              "%s: no online CPU's MSR device is readable (cpu %d %s: %s%s)",
              instance, first_cpu, first_path, strerror(first_err),
              hint_for(first_err));
   rapl_scan_log(&scan_log, RAPL_LOG_ERR, "%s", msg);
   note(op, msg);
   return -1;
+}
+
+/* Where the zones of one socket group start in the set, and the unit
+ * register their units were derived from. */
+struct unit_mark {
+  size_t first;
+  uint64_t unit_reg;
+};
+
+static uint64_t unit_reg_of(const struct unit_mark *marks, size_t n_marks,
+                            size_t zone) {
+  uint64_t unit = 0;
+  for (size_t i = 0; i < n_marks && marks[i].first <= zone; i++)
+    unit = marks[i].unit_reg;
+  return unit;
+}
+
+/* Logs each zone's energy unit and where it comes from, one line per kind
+ * and unit ("msr: package-0/dram, package-1/dram: energy unit 15.3 uJ (fixed
+ * for dram on INTEL_SKYLAKE_X, rapl_defaults_hsw_server)"): a wrong unit is
+ * a wrong value, and this line is how an operator checks it. Through the scan
+ * log, so once while it stays the same. */
+static void log_units(const struct opener *op, size_t n0,
+                      const struct unit_mark *marks, size_t n_marks) {
+  const struct rapl_zone_set *set = op->out;
+  const int level =
+      rapl_msr_model_find(op->model) != NULL ? RAPL_LOG_INFO : RAPL_LOG_NOTICE;
+  for (size_t i = n0; i < set->n; i++) {
+    char text[256], other[256], list[512], unit[32];
+    const struct rapl_zone *z = &set->zones[i];
+    double j = rapl_msr_zone_unit_explain(
+        op->model, z->kind, unit_reg_of(marks, n_marks, i), text, sizeof(text));
+    bool done = false;
+    for (size_t k = n0; k < i && !done; k++) {
+      double jk = rapl_msr_zone_unit_explain(op->model, set->zones[k].kind,
+                                             unit_reg_of(marks, n_marks, k),
+                                             other, sizeof(other));
+      done = set->zones[k].kind == z->kind && jk == j && !strcmp(text, other);
+    }
+    if (done)
+      continue; /* logged with the first zone of its kind and unit */
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t k = i; k < set->n && used + 1 < sizeof(list); k++) {
+      const struct rapl_zone *zk = &set->zones[k];
+      double jk = rapl_msr_zone_unit_explain(op->model, zk->kind,
+                                             unit_reg_of(marks, n_marks, k),
+                                             other, sizeof(other));
+      if (zk->kind != z->kind || jk != j || strcmp(text, other) != 0)
+        continue;
+      rapl_msg(list + used, sizeof(list) - used, "%s%s/%s", used ? ", " : "",
+               zk->instance, rapl_zone_kind_name(zk->kind));
+      used += strlen(list + used);
+    }
+    rapl_format_joules(j, unit, sizeof(unit));
+    rapl_scan_log(&scan_log, level, "msr: %s: energy unit %s (%s)", list, unit,
+                  text);
+  }
+}
+
+static bool have_zone(const struct rapl_zone_set *set, enum rapl_zone_kind kind,
+                      const char *instance) {
+  for (size_t i = 0; i < set->n; i++)
+    if (set->zones[i].kind == kind && !strcmp(set->zones[i].instance, instance))
+      return true;
+  return false;
 }
 
 /* Whether `reg` exists: it reads on the chosen device and is not zero. */
@@ -330,15 +408,14 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
   struct rapl_msr_layout layout;
   struct rapl_topology topo;
   struct opener op;
-  char err[512];
+  char err[RAPL_MSG_MAX];
   const size_t n0 = out->n;
-  int psys_done = 0;
 
   if (!rapl_msr_template_valid(cfg->msr_device_path, err, sizeof(err)) ||
       rapl_cpu_model_read(cfg->procfs_path, &model, err, sizeof(err)) < 0 ||
       rapl_msr_layout_for(&model, &layout, err, sizeof(err)) < 0 ||
       rapl_topology_read(cfg->sysfs_path, &topo, err, sizeof(err)) < 0) {
-    snprintf(why, whylen, "%s", err);
+    rapl_msg(why, whylen, "%s", err);
     return -1;
   }
   memset(&op, 0, sizeof(op));
@@ -348,9 +425,13 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
   op.out = out;
 
   int *cpus = malloc(topo.n_online * sizeof(*cpus));
-  if (cpus == NULL) {
+  struct unit_mark *marks = calloc(topo.n_sockets + 1, sizeof(*marks));
+  size_t n_marks = 0;
+  if (cpus == NULL || marks == NULL) {
+    free(cpus);
+    free(marks);
     rapl_topology_free(&topo);
-    snprintf(why, whylen, "out of memory");
+    rapl_msg(why, whylen, "out of memory");
     return -1;
   }
   const int with_die = !layout.per_package && rapl_topology_max_dies(&topo) > 1;
@@ -384,6 +465,8 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
     uint64_t unit;
     int fd = choose_cpu(&op, instance, cpus, n, &cpu, &unit);
     if (fd >= 0) {
+      marks[n_marks].first = out->n;
+      marks[n_marks++].unit_reg = unit;
       for (size_t k = 0;
            k < sizeof(socket_kinds) / sizeof(socket_kinds[0]) && !op.oom; k++) {
         enum rapl_zone_kind kind = socket_kinds[k];
@@ -396,33 +479,46 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
         else
           add_single(&op, kind, instance, cpu, reg, unit);
       }
-      /* The platform counter exists once; read it through the first
-       * socket's CPU. */
+      /* Only the package wired to the platform's power sensor counts psys,
+       * and on Sapphire Rapids that need not be package 0: like the kernel,
+       * look on every socket and keep the counters that read. Named as the
+       * kernel names them, so that a switch keeps the identifiers: "psys"
+       * for the boot CPU's package (the kernel's logical package 0),
+       * "psys-<physical package>" for the others. */
       uint64_t reg = layout.reg[RAPL_ZONE_PSYS];
-      if (!psys_done && !op.oom &&
-          (cfg->zone_mask & RAPL_ZONE_MASK(RAPL_ZONE_PSYS)) && reg != 0 &&
-          reg_present(fd, reg))
-        add_single(&op, RAPL_ZONE_PSYS, "platform", cpu, reg, unit);
-      psys_done = 1;
+      if (!op.oom && (cfg->zone_mask & RAPL_ZONE_MASK(RAPL_ZONE_PSYS)) &&
+          reg != 0 && reg_present(fd, reg)) {
+        char platform[RAPL_INSTANCE_MAX];
+        if (cpus[0] == topo.online[0])
+          snprintf(platform, sizeof(platform), "platform");
+        else
+          snprintf(platform, sizeof(platform), "platform-%d",
+                   topo.sockets[s].package);
+        if (!have_zone(out, RAPL_ZONE_PSYS, platform))
+          add_single(&op, RAPL_ZONE_PSYS, platform, cpu, reg, unit);
+      }
       close(fd);
     }
     s = e;
   }
+  if (!op.oom)
+    log_units(&op, n0, marks, n_marks);
   rapl_scan_log_end(&scan_log);
   free(cpus);
+  free(marks);
   rapl_topology_free(&topo);
 
   if (op.oom) {
     while (out->n > n0)
       drop_last(out);
-    snprintf(why, whylen, "out of memory");
+    rapl_msg(why, whylen, "out of memory");
     return -1;
   }
   if (out->n == n0) {
     if (op.why[0])
-      snprintf(why, whylen, "%s", op.why);
+      rapl_msg(why, whylen, "%s", op.why);
     else
-      snprintf(why, whylen,
+      rapl_msg(why, whylen,
                "no RAPL energy register of the configured zones reads "
                "through %s (%s family %u model 0x%x)",
                cfg->msr_device_path, model.vendor_id, model.family,

@@ -1,11 +1,13 @@
-/* What the MSR backend needs to know about the CPU: vendor, family and model
+/* What the backends need to know about the CPU: vendor, family and model
  * from <procfs>/cpuinfo, the RAPL register addresses per vendor, and the one
- * table of model quirks (fixed energy units). */
+ * model table (energy units per model, as the kernel's drivers have them).
+ * Also the message helper both backends format their reasons with. */
 #ifndef RAPL_MSR_MODEL_H
 #define RAPL_MSR_MODEL_H
 
 #include "zone_kind.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,12 +60,74 @@ int rapl_msr_layout_for(const struct rapl_cpu_model *m,
                         struct rapl_msr_layout *layout, char *err,
                         size_t errlen);
 
+/* How bits 12:8 (ESU) of the unit register turn into joules per count. */
+enum rapl_esu_rule {
+  /* 1/2^ESU J: the architectural rule (the kernel's rapl_check_unit_core). */
+  RAPL_ESU_FRACTION,
+  /* 2^ESU uJ: Silvermont and Airmont Atoms (rapl_check_unit_atom). */
+  RAPL_ESU_ATOM_MICRO,
+};
+
+/* A CPU model as the kernel names it (arch/x86/include/asm/intel-family.h):
+ * vendor in bits 23:16, family in 15:8, model in 7:0. */
+#define RAPL_VFM(vendor, family, model)                                        \
+  (((unsigned)(vendor) << 16) | ((unsigned)(family) << 8) | (unsigned)(model))
+#define RAPL_IFM(family, model) RAPL_VFM(RAPL_VENDOR_INTEL, family, model)
+#define RAPL_VFM_VENDOR(vfm) ((enum rapl_cpu_vendor)((vfm) >> 16))
+#define RAPL_VFM_FAMILY(vfm) (((vfm) >> 8) & 0xffu)
+#define RAPL_VFM_MODEL(vfm) ((vfm)&0xffu)
+
+/* One row of the model table: what the kernel knows about a model's energy
+ * units. dram_j and psys_j are fixed units that replace the unit register's
+ * for that domain; 0 when the register's rule applies. */
+struct rapl_model_row {
+  unsigned vfm;
+  bool any_model;     /* every model of the family (AMD, Hygon) */
+  const char *name;   /* the kernel's constant, e.g. "INTEL_HASWELL_X" */
+  const char *source; /* the kernel struct the units come from */
+  enum rapl_esu_rule esu_rule;
+  double dram_j;
+  double psys_j;
+};
+
+/* The table, for tests that hold it against a transcription of the kernel's;
+ * the backend uses rapl_msr_model_find. */
+extern const struct rapl_model_row rapl_model_table[];
+extern const size_t rapl_model_table_len;
+
+/* The row for this CPU, or NULL when the kernel's table does not list it. */
+const struct rapl_model_row *
+rapl_msr_model_find(const struct rapl_cpu_model *m);
+
 /* 1/2^ESU joules, ESU being bits 12:8 of the unit register. */
 double rapl_msr_energy_unit(uint64_t unit_reg);
 
-/* Joules per counter unit for a zone: the quirk table's fixed unit where this
- * model has one for this zone, else rapl_msr_energy_unit(unit_reg). */
+/* Joules per counter unit for a zone: the model's fixed unit where it has one
+ * for this kind, else the unit register read by the model's rule (the
+ * architectural 1/2^ESU J for models the table does not list). */
 double rapl_msr_zone_unit(const struct rapl_cpu_model *m,
                           enum rapl_zone_kind kind, uint64_t unit_reg);
+
+/* Like rapl_msr_zone_unit, and says in text where the unit comes from, for
+ * the log: "1/2^14 J from the unit register, INTEL_SKYLAKE_X,
+ * rapl_defaults_hsw_server". */
+double rapl_msr_zone_unit_explain(const struct rapl_cpu_model *m,
+                                  enum rapl_zone_kind kind, uint64_t unit_reg,
+                                  char *text, size_t textlen);
+
+/* A unit as the log shows it: "61.035 uJ", "15.3 uJ", "1 J". */
+void rapl_format_joules(double joules, char *out, size_t outlen);
+
+/* The size of the backends' own message buffers: one size, as large as the
+ * longest line a scan log keeps, so that a message is cut at most once, where
+ * the caller's buffer is smaller. */
+#define RAPL_MSG_MAX 2048
+
+/* vsnprintf into a fixed buffer that ends with "..." when the text did not
+ * fit, so that a cut message never passes for a whole one. Returns out. */
+char *rapl_msg(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *rapl_vmsg(char *out, size_t outlen, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #endif

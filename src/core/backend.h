@@ -28,6 +28,10 @@ struct rapl_zone {
   char source[RAPL_PATH_MAX];       /* named in messages: a file or device */
   double joules_per_unit;
   uint64_t range; /* counters wrap modulo this many units */
+  /* The largest power the hardware states for this zone (TDP, a power
+   * limit, a maximum) in watts, 0 when it states none: it tightens the
+   * plausibility bound that tells a counter reset from energy. */
+  double stated_watts;
   size_t n_counters;
   struct rapl_counter *counters;
 };
@@ -36,6 +40,9 @@ struct rapl_zone_set {
   struct rapl_zone *zones;
   size_t n;
   size_t cap;
+  /* Zones found but not opened (a file absent or denied, a device that did
+   * not read): the reader scans again, now and then, until they open. */
+  size_t n_skipped;
 };
 
 /* Appends a zeroed zone; NULL when out of memory. */

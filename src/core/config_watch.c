@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void describe_config(const struct rapl_config *cfg, char *out,
                             size_t outlen) {
@@ -32,10 +33,36 @@ static void describe_config(const struct rapl_config *cfg, char *out,
            cfg->report_energy ? "true" : "false");
 }
 
+/* Says once per reason that the file's MSR switches are withheld; forgets
+ * the reason when a read of the file applies them again. */
+static void note_withheld(struct rapl_config_watch *w,
+                          const struct rapl_yaml_file_info *info) {
+  char key[sizeof(w->withheld)];
+  if (info->withheld[0] == '\0') {
+    w->withheld[0] = '\0';
+    return;
+  }
+  /* Without positions: an edit elsewhere in the file that moves the lines
+   * is not news. */
+  snprintf(key, sizeof(key), "%s|%s", info->why, info->withheld_keys);
+  if (strcmp(key, w->withheld) == 0)
+    return;
+  snprintf(w->withheld, sizeof(w->withheld), "%s", key);
+  rapl_log(RAPL_LOG_WARNING,
+           "%s: not applying %s: %s. Only a file that no one but root or "
+           "collectd's user can change may switch the MSRs on or off "
+           "(reading them bypasses the kernel's PLATYPUS mitigation, "
+           "CVE-2020-8694/8695). The file's other settings apply; the "
+           "switches apply at the first read after the permissions are "
+           "fixed",
+           w->path, info->withheld, info->why);
+}
+
 int rapl_config_watch_init(struct rapl_config_watch *w, const char *path,
                            const struct rapl_config *base, char *err,
                            size_t errlen) {
   struct rapl_config cfg;
+  struct rapl_yaml_file_info info;
   memset(w, 0, sizeof(*w));
   if (rapl_config_set_path(w->path, "ConfigFile", path, err, errlen) != 0)
     return -1;
@@ -43,8 +70,11 @@ int rapl_config_watch_init(struct rapl_config_watch *w, const char *path,
   w->current = *base;
   cfg = *base;
   w->parses++;
-  if (rapl_config_load_yaml_stamp(w->path, &cfg, &w->seen, err, errlen) != 0)
+  int rc = rapl_config_load_yaml_file(w->path, &cfg, &info, err, errlen);
+  w->seen = info.stamp;
+  if (rc != 0)
     return -1;
+  note_withheld(w, &info);
   w->current = cfg;
   return 0;
 }
@@ -68,8 +98,13 @@ int rapl_config_watch_poll(struct rapl_config_watch *w,
     memset(&now, 0, sizeof(now));
     now.error = errno;
   }
-  if (rapl_file_stamp_equal(&now, &w->seen))
-    return 0;
+  if (rapl_file_stamp_equal(&now, &w->seen)) {
+    char why[RAPL_PATH_MAX + 128];
+    if (!now.present || w->withheld[0] == '\0' ||
+        !rapl_config_file_trusted(w->path, &st, geteuid(), why, sizeof(why)))
+      return 0;
+    /* The permissions were fixed above the file: read it again. */
+  }
 
   if (!now.present) {
     char msg[RAPL_CONFIG_WATCH_ERRLEN];
@@ -81,11 +116,11 @@ int rapl_config_watch_poll(struct rapl_config_watch *w,
   }
 
   struct rapl_config next = w->base;
-  struct rapl_file_stamp read_stamp;
+  struct rapl_yaml_file_info info;
   char err[RAPL_CONFIG_WATCH_ERRLEN];
   w->parses++;
-  int rc = rapl_config_load_yaml_stamp(w->path, &next, &read_stamp, err,
-                                       sizeof(err));
+  int rc = rapl_config_load_yaml_file(w->path, &next, &info, err, sizeof(err));
+  const struct rapl_file_stamp read_stamp = info.stamp;
   /* Remember the state that was actually read (it may be newer than what
    * stat() saw a moment ago), so that it is not parsed again; when it could
    * not even be opened (EACCES, or gone since the stat), what stat() saw,
@@ -96,6 +131,7 @@ int rapl_config_watch_poll(struct rapl_config_watch *w,
     return 0;
   }
 
+  note_withheld(w, &info);
   bool was_bad = w->last_error[0] != '\0';
   w->last_error[0] = '\0';
   if (rapl_config_same(&next, &w->current)) {

@@ -2,15 +2,19 @@
  * collectd: the glue calls rapl_config_watch_poll at each read and applies
  * what it returns.
  *
- * - A changed file is noticed by one stat() per poll, comparing mtime (ns),
- *   size, inode and device with the file last read; unchanged means no
- *   re-parse and no allocation.
+ * - A changed file is noticed by one stat() per poll, comparing mtime and
+ *   ctime (ns), size, inode and device with the file last read; unchanged
+ *   means no re-parse and no allocation.
  * - A changed file is parsed on top of `base` (defaults + collectd.conf
  *   block), so a key deleted from the file falls back to the collectd.conf
  *   value.
  * - A bad state (syntax error, wrong type, file missing while an editor
  *   saves it) keeps the last good configuration and is logged once at ERR;
  *   the same error text is not logged again until a good file was read.
+ * - MSR switches in a file that others could have written are not applied
+ *   (rapl_config_load_yaml_file); that is logged once at WARNING per reason,
+ *   and while it lasts each poll looks again at the permissions, since
+ *   fixing a directory's changes nothing in the file's stamp.
  *
  * Not thread-safe: the caller serialises calls (collectd runs one read
  * callback at a time). */
@@ -33,6 +37,9 @@ struct rapl_config_watch {
   struct rapl_config current;  /* last good: base + the file */
   struct rapl_file_stamp seen; /* the file state last parsed (or missing) */
   char last_error[RAPL_CONFIG_WATCH_ERRLEN]; /* "" when the file is good */
+  /* Why the file's MSR switches were last withheld, and which; "" while
+   * they are applied. */
+  char withheld[RAPL_CONFIG_WATCH_ERRLEN];
   unsigned long parses; /* times the file was parsed (for tests) */
 };
 

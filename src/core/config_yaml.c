@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,52 +92,24 @@ struct ctx {
   struct rapl_config cfg; /* the working copy, committed on success */
   unsigned plugin_set;    /* fields set in rapl_energy: */
   char path[192];         /* the key being read, for messages */
+  /* False for a file that others could have written: the MSR switches it
+   * sets are noted in `withheld` instead of applied. */
+  bool msr_allowed;
+  struct withheld {
+    bool set;
+    bool value;
+    char key[192];
+    yaml_mark_t mark;
+  } withheld[2]; /* msr enabled, msr force */
   char *err;
   size_t errlen;
 };
 
 /* ------------------------------------------------------------ messages */
 
-/* Quotes `s` (`n` bytes) for a message: control bytes, quotes and
- * backslashes escaped, long values shortened on a character boundary. */
+/* Quotes `s` (`n` bytes) for a message: see rapl_config_quote. */
 static void quote_value(const char *s, size_t n, char *out, size_t outlen) {
-  const size_t shown_max = 64;
-  size_t o = 0;
-  if (outlen < 8) {
-    if (outlen)
-      out[0] = '\0';
-    return;
-  }
-  out[o++] = '"';
-  size_t i = 0;
-  for (; i < n && i < shown_max; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    if (o + 8 >= outlen)
-      break;
-    if (ch == '"' || ch == '\\') {
-      out[o++] = '\\';
-      out[o++] = (char)ch;
-    } else if (ch < 0x20 || ch == 0x7f) {
-      o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
-    } else {
-      out[o++] = (char)ch;
-    }
-  }
-  if (i < n) {
-    /* Do not leave half a UTF-8 sequence behind. */
-    while (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-      o--;
-    if (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
-      o--;
-    out[o++] = '"';
-    if (o + 4 < outlen) {
-      memcpy(out + o, "...", 3);
-      o += 3;
-    }
-  } else {
-    out[o++] = '"';
-  }
-  out[o] = '\0';
+  rapl_config_quote(s, n, 64, out, outlen);
 }
 
 static bool is_null_word(const char *v) {
@@ -465,7 +438,7 @@ static int parse_text(struct ctx *c, const char *expected) {
 }
 
 static int parse_path(struct ctx *c, char *dst) {
-  char msg[512];
+  char msg[768];
   char tmp[RAPL_PATH_MAX];
   if (parse_text(c, "an absolute path") != 0)
     return -1;
@@ -478,7 +451,7 @@ static int parse_path(struct ctx *c, char *dst) {
 }
 
 static int parse_template(struct ctx *c, bool store) {
-  char msg[512];
+  char msg[768];
   const char *v;
   if (parse_text(c, "a device path template such as /dev/cpu/%d/msr") != 0)
     return -1;
@@ -495,7 +468,7 @@ static int parse_seconds(struct ctx *c, bool store) {
   static const char expected[] = "a number of seconds";
   static const char hint[] = " (write a plain number such as 1 or 0.5)";
   struct rapl_config scratch;
-  char msg[512];
+  char msg[768];
   const char *v;
   if (c->ev.type != YAML_SCALAR_EVENT || !scalar_is_plain(&c->ev))
     return fail_found_hint(c, expected, hint);
@@ -518,7 +491,7 @@ static int parse_zones(struct ctx *c, const struct section_def *s,
   static const char expected[] =
       "a list of zone names (package, core, uncore, dram, psys)";
   struct rapl_config scratch;
-  char msg[512];
+  char msg[768];
   unsigned mask = 0;
   if (c->ev.type == YAML_SCALAR_EVENT && scalar_is_null(&c->ev)) {
     mask = RAPL_ZONE_MASK_ALL;
@@ -561,6 +534,15 @@ static int parse_value(struct ctx *c, const struct section_def *s,
   case T_BOOL:
     if (parse_bool(c, &b) != 0)
       return -1;
+    if (store && !c->msr_allowed &&
+        (k->field == F_MSR_ENABLED || k->field == F_MSR_FORCE)) {
+      struct withheld *h = &c->withheld[k->field == F_MSR_FORCE];
+      h->set = true;
+      h->value = b;
+      snprintf(h->key, sizeof(h->key), "%s", c->path);
+      h->mark = c->ev.start_mark;
+      return 0;
+    }
     if (store) {
       switch (k->field) {
       case F_MSR_ENABLED:
@@ -740,10 +722,41 @@ static int parse_stream(struct ctx *c) {
 
 /* ------------------------------------------------------------- loaders */
 
-int rapl_config_load_yaml_buffer(const char *name, const char *buf, size_t len,
-                                 struct rapl_config *cfg, char *err,
-                                 size_t errlen) {
+/* For each switch the file set to something other than what is in effect:
+ * "msr.enabled: true (line 3, column 12)" into `where`, "msr.enabled: true"
+ * into `what`; "" when none. */
+static void describe_withheld(const struct ctx *c, char *where, size_t wherelen,
+                              char *what, size_t whatlen) {
+  const bool now[2] = {c->cfg.msr_enabled, c->cfg.msr_force};
+  size_t o = 0, p = 0;
+  where[0] = '\0';
+  what[0] = '\0';
+  for (int i = 0; i < 2; i++) {
+    const struct withheld *h = &c->withheld[i];
+    if (!h->set || h->value == now[i])
+      continue;
+    const char *sep = o ? " and " : "";
+    const char *v = h->value ? "true" : "false";
+    int n = snprintf(where + o, wherelen - o, "%s%s: %s (line %zu, column %zu)",
+                     sep, h->key, v, h->mark.line + 1, h->mark.column + 1);
+    int m = snprintf(what + p, whatlen - p, "%s%s: %s", sep, h->key, v);
+    /* Two keys of at most 22 bytes: the buffers are far larger. */
+    if (n < 0 || (size_t)n >= wherelen - o || m < 0 || (size_t)m >= whatlen - p)
+      break;
+    o += (size_t)n;
+    p += (size_t)m;
+  }
+}
+
+static int load_buffer(const char *name, const char *buf, size_t len,
+                       struct rapl_config *cfg, bool msr_allowed,
+                       struct rapl_yaml_file_info *info, char *err,
+                       size_t errlen) {
   char scratch[8];
+  if (info != NULL) {
+    info->withheld[0] = '\0';
+    info->withheld_keys[0] = '\0';
+  }
   struct ctx *c;
   int rc;
   if (err == NULL || errlen == 0) {
@@ -769,6 +782,7 @@ int rapl_config_load_yaml_buffer(const char *name, const char *buf, size_t len,
   c->cfg = *cfg;
   c->err = err;
   c->errlen = errlen;
+  c->msr_allowed = msr_allowed;
   if (!yaml_parser_initialize(&c->parser)) {
     snprintf(err, errlen, "%s: out of memory", name);
     free(c);
@@ -784,10 +798,20 @@ int rapl_config_load_yaml_buffer(const char *name, const char *buf, size_t len,
     snprintf(err, errlen, "%s: %s", name, why);
     rc = -1;
   }
-  if (rc == 0)
+  if (rc == 0) {
     *cfg = c->cfg;
+    if (info != NULL)
+      describe_withheld(c, info->withheld, sizeof(info->withheld),
+                        info->withheld_keys, sizeof(info->withheld_keys));
+  }
   free(c);
   return rc;
+}
+
+int rapl_config_load_yaml_buffer(const char *name, const char *buf, size_t len,
+                                 struct rapl_config *cfg, char *err,
+                                 size_t errlen) {
+  return load_buffer(name, buf, len, cfg, true, NULL, err, errlen);
 }
 
 void rapl_file_stamp_from_stat(const struct stat *st,
@@ -796,6 +820,8 @@ void rapl_file_stamp_from_stat(const struct stat *st,
   stamp->present = true;
   stamp->mtime_ns =
       (int64_t)st->st_mtim.tv_sec * 1000000000 + (int64_t)st->st_mtim.tv_nsec;
+  stamp->ctime_ns =
+      (int64_t)st->st_ctim.tv_sec * 1000000000 + (int64_t)st->st_ctim.tv_nsec;
   stamp->size = (int64_t)st->st_size;
   stamp->ino = (uint64_t)st->st_ino;
   stamp->dev = (uint64_t)st->st_dev;
@@ -807,15 +833,118 @@ bool rapl_file_stamp_equal(const struct rapl_file_stamp *a,
     return false;
   if (!a->present)
     return a->error == b->error;
-  return a->mtime_ns == b->mtime_ns && a->size == b->size && a->ino == b->ino &&
-         a->dev == b->dev;
+  return a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
+         a->size == b->size && a->ino == b->ino && a->dev == b->dev;
 }
 
-int rapl_config_load_yaml_stamp(const char *path, struct rapl_config *cfg,
-                                struct rapl_file_stamp *stamp, char *err,
-                                size_t errlen) {
+/* --------------------------------------------------------------- trust */
+
+static bool owner_trusted(uid_t uid, uid_t euid) {
+  return uid == 0 || uid == euid;
+}
+
+static void describe_owner(uid_t uid, uid_t euid, char *out, size_t outlen) {
+  if (euid == 0)
+    snprintf(out, outlen, "owned by uid %u, not root", (unsigned)uid);
+  else
+    snprintf(out, outlen,
+             "owned by uid %u, neither root nor uid %u (collectd's user)",
+             (unsigned)uid, (unsigned)euid);
+}
+
+/* `what` is "the file" or "the directory <path>". */
+static bool node_trusted(const char *what, const struct stat *st, uid_t euid,
+                         char *why, size_t whylen) {
+  char owner[96];
+  if (!owner_trusted(st->st_uid, euid)) {
+    describe_owner(st->st_uid, euid, owner, sizeof(owner));
+    snprintf(why, whylen, "%s is %s", what, owner);
+    return false;
+  }
+  /* In a sticky directory (/tmp) others may add entries but not rename or
+   * remove one that is not theirs; what lies below is checked on its own. */
+  if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+      !(S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))) {
+    snprintf(why, whylen, "%s is writable by %s (mode %04o)", what,
+             (st->st_mode & S_IWOTH) ? "everyone" : "its group",
+             (unsigned)(st->st_mode & 07777));
+    return false;
+  }
+  return true;
+}
+
+/* Every directory on the way to `path` (absolute), and every symbolic link
+ * on it: whoever can write one of them can put another file in its place. */
+static bool ancestors_trusted(const char *path, uid_t euid, char *why,
+                              size_t whylen) {
+  char prefix[RAPL_PATH_MAX];
+  char what[RAPL_PATH_MAX + 32];
+  struct stat st;
+  size_t len = strlen(path);
+  if (len >= sizeof(prefix)) {
+    snprintf(why, whylen, "the path is longer than %zu bytes",
+             sizeof(prefix) - 1);
+    return false;
+  }
+  for (size_t i = 0; i <= len; i++) {
+    if (i > 0 && i < len && path[i] != '/')
+      continue;
+    /* path[0, i): "/" first, then each directory, the file last. */
+    size_t n = i == 0 ? 1 : i;
+    memcpy(prefix, path, n);
+    prefix[n] = '\0';
+    if (lstat(prefix, &st) != 0) {
+      snprintf(why, whylen, "cannot stat %s: %s", prefix, strerror(errno));
+      return false;
+    }
+    if (S_ISLNK(st.st_mode) && !owner_trusted(st.st_uid, euid)) {
+      char owner[96];
+      describe_owner(st.st_uid, euid, owner, sizeof(owner));
+      snprintf(why, whylen, "the symbolic link %s is %s", prefix, owner);
+      return false;
+    }
+    if (i == len)
+      break; /* the file itself is checked on the open descriptor */
+    if (stat(prefix, &st) != 0) {
+      snprintf(why, whylen, "cannot stat %s: %s", prefix, strerror(errno));
+      return false;
+    }
+    snprintf(what, sizeof(what), "the directory %s", prefix);
+    if (!node_trusted(what, &st, euid, why, whylen))
+      return false;
+  }
+  return true;
+}
+
+bool rapl_config_file_trusted(const char *path, const struct stat *st,
+                              uid_t euid, char *why, size_t whylen) {
+  char resolved[PATH_MAX];
+  why[0] = '\0';
+  if (!node_trusted("the file", st, euid, why, whylen))
+    return false;
+  if (path[0] != '/') {
+    snprintf(why, whylen, "the path is not absolute");
+    return false;
+  }
+  if (!ancestors_trusted(path, euid, why, whylen))
+    return false;
+  /* The directories of the file that symbolic links lead to. */
+  if (realpath(path, resolved) == NULL) {
+    snprintf(why, whylen, "cannot resolve the path: %s", strerror(errno));
+    return false;
+  }
+  if (strcmp(resolved, path) != 0 &&
+      !ancestors_trusted(resolved, euid, why, whylen))
+    return false;
+  return true;
+}
+
+int rapl_config_load_yaml_file(const char *path, struct rapl_config *cfg,
+                               struct rapl_yaml_file_info *info, char *err,
+                               size_t errlen) {
   char scratch[8];
-  struct rapl_file_stamp local;
+  struct rapl_yaml_file_info local;
+  struct rapl_file_stamp *stamp;
   struct stat st;
   char *buf;
   size_t cap, got = 0;
@@ -824,9 +953,10 @@ int rapl_config_load_yaml_stamp(const char *path, struct rapl_config *cfg,
     err = scratch;
     errlen = sizeof(scratch);
   }
-  if (stamp == NULL)
-    stamp = &local;
-  memset(stamp, 0, sizeof(*stamp));
+  if (info == NULL)
+    info = &local;
+  memset(info, 0, sizeof(*info));
+  stamp = &info->stamp;
   /* O_NONBLOCK: a FIFO put in the file's place must not hang the read
    * thread; it is refused below as not a regular file. */
   fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -877,12 +1007,14 @@ int rapl_config_load_yaml_stamp(const char *path, struct rapl_config *cfg,
     free(buf);
     return -1;
   }
-  rc = rapl_config_load_yaml_buffer(path, buf, got, cfg, err, errlen);
+  bool trusted = rapl_config_file_trusted(path, &st, geteuid(), info->why,
+                                          sizeof(info->why));
+  rc = load_buffer(path, buf, got, cfg, trusted, info, err, errlen);
   free(buf);
   return rc;
 }
 
 int rapl_config_load_yaml(const char *path, struct rapl_config *cfg, char *err,
                           size_t errlen) {
-  return rapl_config_load_yaml_stamp(path, cfg, NULL, err, errlen);
+  return rapl_config_load_yaml_file(path, cfg, NULL, err, errlen);
 }

@@ -21,6 +21,16 @@ void rapl_energy_init(struct rapl_energy_state *s, uint64_t *prev, size_t n,
   s->prev = prev;
   s->n = n;
   s->unit_j = unit_j;
+  s->max_watts = RAPL_MAX_PLAUSIBLE_WATTS;
+}
+
+void rapl_energy_set_bound(struct rapl_energy_state *s, double max_watts) {
+  s->max_watts = max_watts;
+}
+
+double rapl_energy_unambiguous_s(const struct rapl_energy_state *s,
+                                 uint64_t range) {
+  return (double)range * s->unit_j / s->max_watts;
 }
 
 void rapl_energy_rebase(struct rapl_energy_state *s, uint64_t *prev, size_t n,
@@ -68,7 +78,7 @@ enum rapl_energy_status rapl_energy_update(struct rapl_energy_state *s,
     take_baseline(s, raw, now_ns);
     return RAPL_ENERGY_BASELINE;
   }
-  if (joules / seconds > RAPL_MAX_PLAUSIBLE_WATTS) {
+  if (joules / seconds > s->max_watts) {
     /* Only a counter reset (driver reload, CPU hot-plug, firmware) makes a
      * step this large; reporting it would be a spike. */
     take_baseline(s, raw, now_ns);

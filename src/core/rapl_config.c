@@ -5,6 +5,49 @@
 #include <stdio.h>
 #include <string.h>
 
+/* How much of a value a message shows: enough for any sensible path. */
+#define MESSAGE_SHOWN 128
+
+void rapl_config_quote(const char *s, size_t n, size_t shown_max, char *out,
+                       size_t outlen) {
+  size_t o = 0;
+  if (outlen < 8) {
+    if (outlen)
+      out[0] = '\0';
+    return;
+  }
+  out[o++] = '"';
+  size_t i = 0;
+  for (; i < n && i < shown_max; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (o + 8 >= outlen)
+      break;
+    if (ch == '"' || ch == '\\') {
+      out[o++] = '\\';
+      out[o++] = (char)ch;
+    } else if (ch < 0x20 || ch == 0x7f) {
+      o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
+    } else {
+      out[o++] = (char)ch;
+    }
+  }
+  if (i < n) {
+    /* Do not leave half a UTF-8 sequence behind. */
+    while (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+      o--;
+    if (o > 1 && ((unsigned char)out[o - 1] & 0xc0) == 0xc0)
+      o--;
+    out[o++] = '"';
+    if (o + 4 < outlen) {
+      memcpy(out + o, "...", 3);
+      o += 3;
+    }
+  } else {
+    out[o++] = '"';
+  }
+  out[o] = '\0';
+}
+
 void rapl_config_defaults(struct rapl_config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   strcpy(cfg->sysfs_path, "/sys");
@@ -24,9 +67,11 @@ int rapl_config_set_path(char *dst, const char *key, const char *value,
     return -1;
   }
   if (value[0] != '/') {
+    char q[RAPL_QUOTE_LEN(MESSAGE_SHOWN)];
+    rapl_config_quote(value, strlen(value), MESSAGE_SHOWN, q, sizeof(q));
     snprintf(err, errlen,
-             "%s: expected an absolute path, found the relative path \"%s\"",
-             key, value);
+             "%s: expected an absolute path, found the relative path %s", key,
+             q);
     return -1;
   }
   if (strlen(value) >= RAPL_PATH_MAX) {
@@ -50,10 +95,13 @@ int rapl_config_set_zones(struct rapl_config *cfg, const char *const *names,
   for (size_t i = 0; i < n; i++) {
     enum rapl_zone_kind kind;
     if (!rapl_zone_kind_parse(names[i], &kind)) {
+      char q[RAPL_QUOTE_LEN(MESSAGE_SHOWN)];
+      rapl_config_quote(names[i], strlen(names[i]), MESSAGE_SHOWN, q,
+                        sizeof(q));
       snprintf(err, errlen,
-               "Zone: unknown zone \"%s\" (expected package, core, uncore, "
+               "Zone: unknown zone %s (expected package, core, uncore, "
                "dram or psys)",
-               names[i]);
+               q);
       return -1;
     }
     mask |= RAPL_ZONE_MASK(kind);
@@ -63,6 +111,7 @@ int rapl_config_set_zones(struct rapl_config *cfg, const char *const *names,
 }
 
 bool rapl_msr_template_valid(const char *tmpl, char *err, size_t errlen) {
+  char q[RAPL_QUOTE_LEN(MESSAGE_SHOWN)];
   int conversions = 0;
   if (tmpl == NULL || tmpl[0] == '\0') {
     snprintf(err, errlen,
@@ -70,13 +119,15 @@ bool rapl_msr_template_valid(const char *tmpl, char *err, size_t errlen) {
              "empty value");
     return false;
   }
+  rapl_config_quote(tmpl, strlen(tmpl), MESSAGE_SHOWN, q, sizeof(q));
   if (tmpl[0] != '/') {
-    snprintf(err, errlen,
-             "MSRDevicePath: expected an absolute path, found \"%s\"", tmpl);
+    snprintf(err, errlen, "MSRDevicePath: expected an absolute path, found %s",
+             q);
     return false;
   }
   if (strlen(tmpl) >= RAPL_PATH_MAX - 16) {
-    snprintf(err, errlen, "MSRDevicePath: template too long");
+    snprintf(err, errlen, "MSRDevicePath: template longer than %d bytes",
+             RAPL_PATH_MAX - 17);
     return false;
   }
   for (const char *p = tmpl; *p; p++) {
@@ -84,9 +135,9 @@ bool rapl_msr_template_valid(const char *tmpl, char *err, size_t errlen) {
       continue;
     if (p[1] != 'd') {
       snprintf(err, errlen,
-               "MSRDevicePath: \"%s\" may contain only one %%d (the CPU "
+               "MSRDevicePath: %s may contain only one %%d (the CPU "
                "number) and no other %% sequence",
-               tmpl);
+               q);
       return false;
     }
     conversions++;
@@ -94,9 +145,9 @@ bool rapl_msr_template_valid(const char *tmpl, char *err, size_t errlen) {
   }
   if (conversions != 1) {
     snprintf(err, errlen,
-             "MSRDevicePath: \"%s\" must contain exactly one %%d (the CPU "
+             "MSRDevicePath: %s must contain exactly one %%d (the CPU "
              "number), found %d",
-             tmpl, conversions);
+             q, conversions);
     return false;
   }
   return true;

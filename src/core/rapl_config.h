@@ -25,6 +25,16 @@ struct rapl_config {
 
 void rapl_config_defaults(struct rapl_config *cfg);
 
+/* Quotes `s` (`n` bytes) for a message, so that a value of any length
+ * leaves the rest of the message whole: in double quotes, with control
+ * bytes, quotes and backslashes escaped, and past `shown_max` bytes cut on a
+ * character boundary and followed by "..." after the closing quote. Needs
+ * outlen >= 8, and 4 * shown_max + 8 to show shown_max bytes whatever they
+ * are. */
+#define RAPL_QUOTE_LEN(shown_max) (4 * (shown_max) + 8)
+void rapl_config_quote(const char *s, size_t n, size_t shown_max, char *out,
+                       size_t outlen);
+
 /* Setters validate and return 0, or -1 with a message in err that names what
  * was wrong (the caller adds where it came from). */
 int rapl_config_set_path(char *dst, const char *key, const char *value,

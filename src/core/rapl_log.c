@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static void stderr_sink(int level, const char *message, void *ud) {
   (void)ud;
@@ -16,11 +17,36 @@ void rapl_log_set_sink(rapl_log_sink sink, void *ud) {
   current_ud = sink ? ud : NULL;
 }
 
-void rapl_log(int level, const char *fmt, ...) {
-  char message[1024];
+static void format(char *out, size_t len, const char *fmt, va_list ap) {
+  int n = vsnprintf(out, len, fmt, ap);
+  if (n >= 0 && (size_t)n < len)
+    return;
+  if (len >= 4)
+    memcpy(out + len - 4, "...", 4);
+  else if (len > 0)
+    out[0] = '\0';
+}
+
+char *rapl_message(char *out, size_t len, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(message, sizeof(message), fmt, ap);
+  format(out, len, fmt, ap);
   va_end(ap);
+  return out;
+}
+
+void rapl_log(int level, const char *fmt, ...) {
+  char message[RAPL_LOG_MAX + 1];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(message, sizeof(message), fmt, ap);
+  va_end(ap);
+  if (n > RAPL_LOG_MAX) {
+    size_t keep = RAPL_LOG_MAX - (sizeof(RAPL_LOG_CUT) - 1);
+    /* Not in the middle of a UTF-8 sequence. */
+    while (keep > 0 && ((unsigned char)message[keep] & 0xc0) == 0x80)
+      keep--;
+    memcpy(message + keep, RAPL_LOG_CUT, sizeof(RAPL_LOG_CUT));
+  }
   current_sink(level, message, current_ud);
 }

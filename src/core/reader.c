@@ -4,10 +4,19 @@
 #include "rapl_log.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Discovery (a backend, zones lost or skipped, the preferred backend back)
+ * is retried at most this often; reads that collectd delivers up to
+ * RAPL_EARLY_SLACK early still count as that far apart. */
+#define RETRY_NS INT64_C(1000000000)
+/* A package or psys counter that stands still this long is frozen. */
+#define STILL_NS INT64_C(1000000000)
+#define RETRY_SLACK_NS ((int64_t)(RETRY_NS * RAPL_EARLY_SLACK))
 
 enum zone_state {
   ZONE_OPEN,
@@ -22,7 +31,15 @@ struct tracked_zone {
   uint64_t *prev;
   uint64_t *raw;
   size_t buf_len;
+  /* Back from an outage on the same counter: the next reading is accounted
+   * across the gap if the gap is short enough to be unambiguous. */
+  bool bridging;
+  int64_t still_since_ns; /* start of a stretch without movement, or -1 */
+  /* Each problem is logged once per stretch, and its end once. */
   bool invalid_logged;
+  bool failure_logged;
+  bool reset_logged;
+  bool still_logged;
 };
 
 struct rapl_reader {
@@ -34,12 +51,17 @@ struct rapl_reader {
   size_t n_zones;
   size_t cap_zones;
   size_t n_lost;
+  bool incomplete; /* the backend's last scan skipped zones */
   int64_t last_read_ns;
   bool have_read;
+  int64_t last_discovery_ns;
+  bool have_discovered;
+  bool failing;         /* in a stretch of reads that no backend served */
+  bool rescanning;      /* adopting what a rescan found */
   bool platypus_warned; /* once per stretch of MSR use */
   rapl_clock_fn clock;
   void *clock_ud;
-  char last_error[1400];
+  char last_error[RAPL_MESSAGE_MAX];
 };
 
 static int64_t monotonic_ns(void *ud) {
@@ -65,33 +87,35 @@ static bool try_backend(const struct rapl_backend *b,
 const struct rapl_backend *rapl_select_backend(const struct rapl_config *cfg,
                                                struct rapl_zone_set *out,
                                                char *why, size_t whylen) {
-  char powercap_why[512] = "no zone found";
-  char msr_why[512] = "no zone found";
+  char powercap_why[RAPL_MESSAGE_MAX / 2] = "no zone found";
+  char msr_why[RAPL_MESSAGE_MAX / 2] = "no zone found";
 
   if (cfg->msr_force) {
     if (try_backend(&rapl_backend_msr, cfg, out, msr_why, sizeof(msr_why)))
       return &rapl_backend_msr;
-    snprintf(why, whylen,
-             "MSRForce is set but the MSR backend cannot read RAPL: %s",
-             msr_why);
+    rapl_message(why, whylen,
+                 "MSRForce is set but the MSR backend cannot read RAPL: %s",
+                 msr_why);
     return NULL;
   }
   if (try_backend(&rapl_backend_powercap, cfg, out, powercap_why,
                   sizeof(powercap_why)))
     return &rapl_backend_powercap;
   if (!cfg->msr_enabled) {
-    snprintf(why, whylen,
-             "powercap is unavailable: %s. The MSR fallback is disabled: set "
-             "\"MSREnabled true\" to allow it, after reading the README's "
-             "section \"Security\" (PLATYPUS, CVE-2020-8694/8695)",
-             powercap_why);
+    rapl_message(
+        why, whylen,
+        "powercap is unavailable: %s. The MSR fallback is disabled: set "
+        "\"MSREnabled true\" to allow it, after reading the README's "
+        "section \"Security\" (PLATYPUS, CVE-2020-8694/8695)",
+        powercap_why);
     return NULL;
   }
   if (try_backend(&rapl_backend_msr, cfg, out, msr_why, sizeof(msr_why)))
     return &rapl_backend_msr;
-  snprintf(why, whylen,
-           "powercap is unavailable (%s) and the MSR fallback failed too (%s)",
-           powercap_why, msr_why);
+  rapl_message(
+      why, whylen,
+      "powercap is unavailable (%s) and the MSR fallback failed too (%s)",
+      powercap_why, msr_why);
   return NULL;
 }
 
@@ -119,6 +143,7 @@ static void retire_all(struct rapl_reader *r) {
   for (size_t i = 0; i < r->n_zones; i++)
     close_zone(r, &r->zones[i], ZONE_RETIRED);
   r->backend = NULL;
+  r->incomplete = false;
 }
 
 void rapl_reader_destroy(struct rapl_reader *r) {
@@ -169,13 +194,37 @@ static int size_buffers(struct tracked_zone *t, size_t n) {
   return 0;
 }
 
+static const char *kind_name(const struct rapl_zone *z) {
+  return rapl_zone_kind_name(z->kind);
+}
+
+/* What tells a counter reset from energy for this zone: the hardware's own
+ * figure where it states one, else a default no such zone reaches. */
+static double plausible_watts(const struct rapl_zone *z) {
+  double fallback = z->kind == RAPL_ZONE_PSYS ? RAPL_MAX_PLAUSIBLE_PSYS_WATTS
+                                              : RAPL_MAX_PLAUSIBLE_WATTS;
+  double stated = z->stated_watts * RAPL_STATED_POWER_MARGIN;
+  return stated > 0 && stated < fallback ? stated : fallback;
+}
+
+/* The same hardware counter read again: same units, same range, same number
+ * of counters. Only then can a reading span an outage. */
+static bool same_counter(const struct tracked_zone *t,
+                         const struct rapl_zone *z) {
+  return t->energy.baselined && t->energy.unit_j == z->joules_per_unit &&
+         t->zone.range == z->range && t->energy.n == z->n_counters;
+}
+
 /* Takes ownership of a freshly opened zone: a zone seen before continues its
- * energy total on the new counters, a new one starts at zero. */
-static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
+ * energy total, across the gap when the counter is the same one, else from a
+ * new baseline; a new zone starts at zero. Returns the zone now reading z,
+ * or NULL when z was closed instead. */
+static struct tracked_zone *adopt_zone(struct rapl_reader *r,
+                                       struct rapl_zone *z) {
   struct tracked_zone *t = find_tracked(r, z);
   if (t != NULL && t->state == ZONE_OPEN) {
     r->backend->close(z); /* already reading it */
-    return;
+    return NULL;
   }
   if (t == NULL) {
     if (r->n_zones == r->cap_zones) {
@@ -183,7 +232,7 @@ static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
       struct tracked_zone *zones = realloc(r->zones, cap * sizeof(*zones));
       if (zones == NULL) {
         r->backend->close(z);
-        return;
+        return NULL;
       }
       r->zones = zones;
       r->cap_zones = cap;
@@ -194,33 +243,43 @@ static void adopt_zone(struct rapl_reader *r, struct rapl_zone *z) {
       free(t->prev);
       free(t->raw);
       r->backend->close(z);
-      return;
+      return NULL;
     }
     r->n_zones++;
     rapl_energy_init(&t->energy, t->prev, z->n_counters, z->joules_per_unit);
-    rapl_log(RAPL_LOG_INFO, "%s: reading zone %s/%s from %s", r->backend->name,
-             z->instance, rapl_zone_kind_name(z->kind), z->source);
+    rapl_log(r->rescanning ? RAPL_LOG_NOTICE : RAPL_LOG_INFO,
+             "%s: reading zone %s/%s from %s%s", r->backend->name, z->instance,
+             kind_name(z), z->source,
+             r->rescanning ? " (it could not be opened before)" : "");
   } else {
     if (size_buffers(t, z->n_counters) != 0) {
       r->backend->close(z);
-      return;
+      return NULL;
     }
-    if (t->state == ZONE_LOST) {
-      rapl_log(RAPL_LOG_NOTICE,
-               "%s: zone %s/%s is readable again from %s; re-baselined, "
-               "values resume at the next read",
-               r->backend->name, z->instance, rapl_zone_kind_name(z->kind),
-               z->source);
+    if (t->state == ZONE_LOST)
       r->n_lost--;
+    t->bridging = same_counter(t, z);
+    if (!t->bridging) {
+      if (t->energy.baselined)
+        rapl_log(RAPL_LOG_NOTICE,
+                 "%s: zone %s/%s now reads a different counter (%s); "
+                 "re-baselined, the energy since its last reading %.3f s ago "
+                 "is not counted",
+                 r->backend->name, z->instance, kind_name(z), z->source,
+                 (double)(r->clock(r->clock_ud) - t->energy.last_ns) / 1e9);
+      rapl_energy_rebase(&t->energy, t->prev, z->n_counters,
+                         z->joules_per_unit);
     }
-    rapl_energy_rebase(&t->energy, t->prev, z->n_counters, z->joules_per_unit);
   }
   t->zone = *z;
   t->state = ZONE_OPEN;
-  t->invalid_logged = false;
+  t->still_since_ns = -1;
+  rapl_energy_set_bound(&t->energy, plausible_watts(z));
+  return t;
 }
 
 static void adopt_set(struct rapl_reader *r, struct rapl_zone_set *set) {
+  r->incomplete = set->n_skipped > 0;
   for (size_t i = 0; i < set->n; i++)
     adopt_zone(r, &set->zones[i]);
   free(set->zones);
@@ -234,8 +293,9 @@ static void report_error_once(struct rapl_reader *r, const char *why) {
   rapl_log(RAPL_LOG_ERR, "%s", why);
 }
 
-static void activate(struct rapl_reader *r, const struct rapl_backend *b,
-                     struct rapl_zone_set *set) {
+/* Makes b the backend in use; its zones are adopted by the caller. */
+static void announce(struct rapl_reader *r, const struct rapl_backend *b,
+                     size_t n_zones, const char *reason) {
   r->backend = b;
   r->last_error[0] = '\0';
   if (b != &rapl_backend_msr)
@@ -247,36 +307,117 @@ static void activate(struct rapl_reader *r, const struct rapl_backend *b,
              "counters infer other processes' activity; see the README's "
              "section \"Security\"");
   r->platypus_warned = b == &rapl_backend_msr;
-  rapl_log(RAPL_LOG_INFO, "backend %s selected, %zu zone(s)", b->name, set->n);
-  adopt_set(r, set);
+  rapl_log(RAPL_LOG_INFO, "backend %s selected, %zu zone(s)%s%s", b->name,
+           n_zones, reason ? ": " : "", reason ? reason : "");
 }
 
-static bool select_and_open(struct rapl_reader *r) {
+static bool select_and_open(struct rapl_reader *r, const char *reason) {
   struct rapl_zone_set set = {0};
-  char why[1024];
+  char why[RAPL_MESSAGE_MAX];
   const struct rapl_backend *b =
       rapl_select_backend(&r->cfg, &set, why, sizeof(why));
   if (b == NULL) {
     report_error_once(r, why);
     return false;
   }
-  activate(r, b, &set);
+  announce(r, b, set.n, reason);
+  adopt_set(r, &set);
+  return true;
+}
+
+/* Whether discovery may run now; if so, it counts as run. */
+static bool discovery_due(struct rapl_reader *r, int64_t now_ns) {
+  if (r->have_discovered &&
+      now_ns - r->last_discovery_ns < RETRY_NS - RETRY_SLACK_NS)
+    return false;
+  r->last_discovery_ns = now_ns;
+  r->have_discovered = true;
   return true;
 }
 
 static void rescan(struct rapl_reader *r) {
   struct rapl_zone_set set = {0};
-  char why[512];
-  if (r->backend->open(&r->cfg, &set, why, sizeof(why)) > 0)
+  char why[RAPL_MESSAGE_MAX];
+  if (r->backend->open(&r->cfg, &set, why, sizeof(why)) > 0) {
+    r->rescanning = true;
     adopt_set(r, &set);
-  else
+    r->rescanning = false;
+  } else
     rapl_zone_set_clear(&set, r->backend->close);
 }
 
+/* MSRMinInterval with RAPL_EARLY_SLACK: collectd's scheduler delivers reads
+ * a little early now and then, and a read dropped for a few milliseconds
+ * would leave a whole interval without values. */
 static bool msr_held_back(const struct rapl_reader *r, int64_t now_ns) {
   if (r->backend != &rapl_backend_msr || !r->have_read)
     return false;
-  return (double)(now_ns - r->last_read_ns) < r->cfg.msr_min_interval * 1e9;
+  double min_ns = r->cfg.msr_min_interval * 1e9 * (1.0 - RAPL_EARLY_SLACK);
+  return (double)(now_ns - r->last_read_ns) < min_ns;
+}
+
+/* The first failure of a stretch is logged; the zone stays lost until a
+ * read succeeds, which is logged once too. */
+static void zone_failed(struct rapl_reader *r, struct tracked_zone *t, int rc) {
+  struct rapl_zone *z = &t->zone;
+  if (!t->failure_logged)
+    rapl_log(RAPL_LOG_ERR,
+             "%s: reading zone %s/%s from %s failed (%s); its values are "
+             "withheld until it can be read again",
+             r->backend->name, z->instance, kind_name(z), z->source,
+             strerror(-rc));
+  t->failure_logged = true;
+  close_zone(r, t, ZONE_LOST);
+}
+
+/* An outage on the same counter: accounted as one long interval where the
+ * counter's range and the plausibility bound tell how often it wrapped. */
+static void check_gap(struct rapl_reader *r, struct tracked_zone *t,
+                      int64_t now_ns) {
+  struct rapl_zone *z = &t->zone;
+  double gap = (double)(now_ns - t->energy.last_ns) / 1e9;
+  double limit = rapl_energy_unambiguous_s(&t->energy, z->range);
+  t->bridging = false;
+  if (gap <= limit)
+    return;
+  rapl_log(RAPL_LOG_WARNING,
+           "%s: zone %s/%s was unreadable for %.3f s, longer than its counter "
+           "can span unambiguously (%.0f s at %.0f W); re-baselined, the "
+           "energy of those %.3f s is not counted",
+           r->backend->name, z->instance, kind_name(z), gap, limit,
+           t->energy.max_watts, gap);
+  rapl_energy_rebase(&t->energy, t->prev, z->n_counters, z->joules_per_unit);
+}
+
+/* A package or platform cannot draw 0 W: a counter of theirs that stands
+ * still for a whole second is frozen (firmware, a VM), and its power is
+ * withheld rather than reported as 0 W. Subzones may idle at 0 W. */
+static bool frozen(struct rapl_reader *r, struct tracked_zone *t,
+                   int64_t prev_ns, int64_t now_ns, double joules) {
+  struct rapl_zone *z = &t->zone;
+  if (z->kind != RAPL_ZONE_PACKAGE && z->kind != RAPL_ZONE_PSYS)
+    return false;
+  if (joules > 0) {
+    if (t->still_logged)
+      rapl_log(RAPL_LOG_NOTICE, "%s: zone %s/%s: %s moves again",
+               r->backend->name, z->instance, kind_name(z), z->source);
+    t->still_logged = false;
+    t->still_since_ns = -1;
+    return false;
+  }
+  if (t->still_since_ns < 0)
+    t->still_since_ns = prev_ns;
+  if (now_ns - t->still_since_ns < STILL_NS)
+    return false;
+  if (!t->still_logged)
+    rapl_log(RAPL_LOG_WARNING,
+             "%s: zone %s/%s: %s has not moved for %.3f s, which a %s "
+             "counter never does (frozen firmware or a VM's fixed value); its "
+             "power is withheld until it moves",
+             r->backend->name, z->instance, kind_name(z), z->source,
+             (double)(now_ns - t->still_since_ns) / 1e9, kind_name(z));
+  t->still_logged = true;
+  return true;
 }
 
 static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
@@ -291,20 +432,22 @@ static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
       rapl_log(RAPL_LOG_ERR,
                "%s: zone %s/%s: %s does not hold a counter value; withholding "
                "the zone until it does",
-               r->backend->name, z->instance, rapl_zone_kind_name(z->kind),
-               z->source);
+               r->backend->name, z->instance, kind_name(z), z->source);
     t->invalid_logged = true;
     return false;
   }
   if (rc != 0) {
-    rapl_log(RAPL_LOG_ERR,
-             "%s: reading zone %s/%s from %s failed (%s); its values are "
-             "withheld until it can be read again",
-             r->backend->name, z->instance, rapl_zone_kind_name(z->kind),
-             z->source, strerror(-rc));
-    close_zone(r, t, ZONE_LOST);
+    zone_failed(r, t, rc);
     return false;
   }
+  if (t->failure_logged)
+    rapl_log(RAPL_LOG_NOTICE, "%s: zone %s/%s is readable again from %s",
+             r->backend->name, z->instance, kind_name(z), z->source);
+  t->failure_logged = false;
+  if (t->bridging)
+    check_gap(r, t, now_ns);
+  int64_t prev_ns = t->energy.last_ns;
+  double total_before = rapl_energy_total_j(&t->energy);
   double power = 0.0;
   switch (rapl_energy_update(&t->energy, t->raw, z->range, now_ns, &power)) {
   case RAPL_ENERGY_INVALID:
@@ -312,23 +455,28 @@ static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
       rapl_log(RAPL_LOG_ERR,
                "%s: zone %s/%s: %s holds a value above the counter's range "
                "(%llu); withholding it",
-               r->backend->name, z->instance, rapl_zone_kind_name(z->kind),
-               z->source, (unsigned long long)z->range);
+               r->backend->name, z->instance, kind_name(z), z->source,
+               (unsigned long long)z->range);
     t->invalid_logged = true;
     return false;
   case RAPL_ENERGY_RESET:
-    rapl_log(RAPL_LOG_WARNING,
-             "%s: zone %s/%s: the counter in %s jumped by more than a wrap "
-             "can explain (a reset); re-baselined without reporting power",
-             r->backend->name, z->instance, rapl_zone_kind_name(z->kind),
-             z->source);
+    if (!t->reset_logged)
+      rapl_log(RAPL_LOG_WARNING,
+               "%s: zone %s/%s: the counter in %s jumped by more than a wrap "
+               "at up to %.0f W can explain (a reset); re-baselined without "
+               "reporting power",
+               r->backend->name, z->instance, kind_name(z), z->source,
+               t->energy.max_watts);
+    t->reset_logged = true;
     s->has_power = false;
     break;
   case RAPL_ENERGY_BASELINE:
     s->has_power = false;
     break;
   case RAPL_ENERGY_OK:
-    s->has_power = true;
+    t->reset_logged = false;
+    s->has_power = !frozen(r, t, prev_ns, now_ns,
+                           rapl_energy_total_j(&t->energy) - total_before);
     break;
   }
   t->invalid_logged = false;
@@ -339,43 +487,145 @@ static bool sample_zone(struct rapl_reader *r, struct tracked_zone *t,
   return true;
 }
 
-/* Switches to the pending configuration at the end of a read. The new
- * backend is opened before the old one is closed: a configuration that
- * cannot read anything leaves the old one reporting (and is retried at each
- * read); one that can is baselined at once, so the next read has a rate. */
-static void apply_pending(struct rapl_reader *r) {
-  /* Reporting options and MSRMinInterval apply without reopening anything. */
+/* Takes the first reading of a zone that has just been (re)opened, so that
+ * the next read has a rate and nothing drawn from now on goes uncounted. */
+static void baseline_zone(struct rapl_reader *r, struct tracked_zone *t) {
+  struct rapl_sample ignored;
+  if (!t->bridging)
+    sample_zone(r, t, &ignored);
+}
+
+/* The backend this configuration should use when everything works. */
+static const struct rapl_backend *
+preferred_backend(const struct rapl_config *cfg) {
+  return cfg->msr_force ? &rapl_backend_msr : &rapl_backend_powercap;
+}
+
+/* Opens what the pending configuration selects, before the read pass, so
+ * that the time discovery takes is still measured by the old zones. Returns
+ * the new backend with its zones in set, or NULL when nothing needs opening
+ * (only reporting options changed) or the new configuration cannot read: then
+ * the old one keeps reporting and the switch is tried again next read. */
+static const struct rapl_backend *prepare_switch(struct rapl_reader *r,
+                                                 struct rapl_zone_set *set) {
   if (rapl_config_same_selection(&r->cfg, &r->pending_cfg)) {
     r->cfg = r->pending_cfg;
     r->pending = false;
-    return;
+    return NULL;
   }
-  struct rapl_zone_set set = {0};
-  char why[1024], msg[1200];
+  char why[RAPL_MESSAGE_MAX];
   const struct rapl_backend *b =
-      rapl_select_backend(&r->pending_cfg, &set, why, sizeof(why));
+      rapl_select_backend(&r->pending_cfg, set, why, sizeof(why));
   if (b == NULL) {
-    snprintf(msg, sizeof(msg),
-             "the new configuration cannot read RAPL (%s); still reading "
-             "with the previous one through %s",
-             why, r->backend->name);
+    char msg[RAPL_MESSAGE_MAX];
+    rapl_message(msg, sizeof(msg),
+                 "the new configuration cannot read RAPL (%s); still reading "
+                 "with the previous one through %s",
+                 why, r->backend->name);
     report_error_once(r, msg);
+  }
+  return b;
+}
+
+/* While a fallback serves, checks now and then whether the preferred
+ * backend reads again; returns it with its zones in set if so. */
+static const struct rapl_backend *preferred_again(struct rapl_reader *r,
+                                                  struct rapl_zone_set *set) {
+  const struct rapl_backend *b = preferred_backend(&r->cfg);
+  char why[RAPL_MESSAGE_MAX];
+  if (b == r->backend || b->probe(&r->cfg, why, sizeof(why)) != 0)
+    return NULL;
+  if (b->open(&r->cfg, set, why, sizeof(why)) > 0)
+    return b;
+  rapl_zone_set_clear(set, b->close);
+  return NULL;
+}
+
+/* Moves tracked zone t from the old backend to its counterpart in set, if
+ * the new configuration has one, and baselines it at once: right after the
+ * old counter's last reading, so at most one pread's worth of energy goes
+ * unaccounted at the switch. */
+static void hand_over(struct rapl_reader *r, struct tracked_zone *t,
+                      const struct rapl_backend *next,
+                      struct rapl_zone_set *set) {
+  close_zone(r, t, ZONE_RETIRED);
+  for (size_t i = 0; i < set->n; i++) {
+    struct rapl_zone *z = &set->zones[i];
+    if (z->kind != t->zone.kind || strcmp(z->instance, t->zone.instance) != 0)
+      continue;
+    if (size_buffers(t, z->n_counters) != 0)
+      return; /* out of memory: rediscovered as a new zone after the switch */
+    t->zone = *z;
+    set->zones[i] = set->zones[--set->n];
+    t->state = ZONE_OPEN;
+    t->bridging = false;
+    t->still_since_ns = -1;
+    rapl_energy_rebase(&t->energy, t->prev, t->zone.n_counters,
+                       t->zone.joules_per_unit);
+    rapl_energy_set_bound(&t->energy, plausible_watts(&t->zone));
+    const struct rapl_backend *old = r->backend;
+    r->backend = next;
+    baseline_zone(r, t);
+    r->backend = old;
     return;
   }
-  const struct rapl_backend *old = r->backend;
+}
+
+/* Completes a switch after the read pass: zones only the new backend has
+ * are adopted (a total seen before carries on) and baselined. */
+static void finish_switch(struct rapl_reader *r,
+                          const struct rapl_backend *next,
+                          struct rapl_zone_set *set, const char *reason) {
+  size_t handed_over = 0;
+  for (size_t i = 0; i < r->n_zones; i++)
+    handed_over += r->zones[i].state != ZONE_RETIRED;
+  if (r->pending) {
+    r->cfg = r->pending_cfg;
+    r->pending = false;
+  }
+  announce(r, next, handed_over + set->n, reason);
+  r->incomplete = set->n_skipped > 0;
+  for (size_t i = 0; i < set->n; i++) {
+    struct tracked_zone *t = adopt_zone(r, &set->zones[i]);
+    if (t != NULL)
+      baseline_zone(r, t);
+  }
+  free(set->zones);
+  memset(set, 0, sizeof(*set));
+}
+
+static size_t open_zones(const struct rapl_reader *r) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_zones; i++)
+    n += r->zones[i].state == ZONE_OPEN;
+  return n;
+}
+
+/* Every zone of the backend in use is gone (a driver unloaded, a container
+ * remounted): selection runs again at once, so a fallback takes over in the
+ * same read, and its zones are baselined right away. */
+static void reselect(struct rapl_reader *r) {
+  char reason[RAPL_MESSAGE_MAX];
+  rapl_message(reason, sizeof(reason), "every zone of %s was lost",
+               r->backend->name);
+  rapl_log(RAPL_LOG_WARNING, "%s; selecting a backend again", reason);
   retire_all(r);
-  r->cfg = r->pending_cfg;
-  r->pending = false;
-  activate(r, b, &set);
-  /* MSR to MSR: a baseline now would read the registers again at once,
-   * closer together than MSRMinInterval allows; the next read baselines. */
-  if (old == &rapl_backend_msr && b == &rapl_backend_msr)
+  r->last_discovery_ns = r->clock(r->clock_ud);
+  r->have_discovered = true;
+  if (!select_and_open(r, reason))
     return;
-  for (size_t i = 0; i < r->n_zones; i++) {
-    struct rapl_sample ignored;
+  for (size_t i = 0; i < r->n_zones; i++)
     if (r->zones[i].state == ZONE_OPEN)
-      sample_zone(r, &r->zones[i], &ignored);
-  }
+      baseline_zone(r, &r->zones[i]);
+}
+
+/* -1 on the first read of a stretch that no backend serves, so that
+ * `collectd -T` reports such a machine; 0 after that, so that collectd does
+ * not back off and delay the retries and the backend values. */
+static int no_backend(struct rapl_reader *r) {
+  bool first = !r->failing;
+  r->failing = true;
+  return first ? -1 : 0;
 }
 
 void rapl_reader_set_clock(struct rapl_reader *r, rapl_clock_fn clock,
@@ -393,24 +643,43 @@ int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud) {
       r->cfg = r->pending_cfg;
       r->pending = false;
     }
-    if (!select_and_open(r))
-      return -1;
+    if (!discovery_due(r, now_ns) || !select_and_open(r, NULL))
+      return no_backend(r);
   }
+  r->failing = false;
   if (msr_held_back(r, now_ns))
     return 0;
-  if (r->n_lost > 0)
-    rescan(r);
-  for (size_t i = 0; i < r->n_zones; i++) {
+  struct rapl_zone_set incoming = {0};
+  const struct rapl_backend *next = NULL;
+  const char *reason = "the configuration changed";
+  if (r->pending) {
+    next = prepare_switch(r, &incoming);
+  } else if ((r->n_lost > 0 || r->incomplete ||
+              preferred_backend(&r->cfg) != r->backend) &&
+             discovery_due(r, now_ns)) {
+    next = preferred_again(r, &incoming);
+    reason = "the preferred backend reads again";
+    if (next == NULL && (r->n_lost > 0 || r->incomplete))
+      rescan(r);
+  }
+  size_t n_old = r->n_zones;
+  for (size_t i = 0; i < n_old; i++) {
     struct tracked_zone *t = &r->zones[i];
     struct rapl_sample s;
     if (t->state == ZONE_OPEN && sample_zone(r, t, &s)) {
       cb(&s, ud);
       count++;
     }
+    if (next != NULL)
+      hand_over(r, t, next, &incoming);
   }
   r->last_read_ns = now_ns;
   r->have_read = true;
-  if (r->pending)
-    apply_pending(r);
+  if (next != NULL)
+    finish_switch(r, next, &incoming, reason);
+  else if (count == 0 && open_zones(r) == 0 && r->n_zones > 0)
+    reselect(r);
+  if (r->backend == NULL)
+    return no_backend(r);
   return count;
 }

@@ -22,6 +22,10 @@ typedef void (*rapl_sample_cb)(const struct rapl_sample *sample, void *ud);
 
 struct rapl_reader;
 
+/* MSRMinInterval and the one-second retry of discovery let reads through
+ * that come up to this fraction early: collectd's scheduler is not exact. */
+#define RAPL_EARLY_SLACK 0.1
+
 /* Never fails for lack of hardware: selection happens at the first read. */
 struct rapl_reader *rapl_reader_create(const struct rapl_config *cfg);
 void rapl_reader_destroy(struct rapl_reader *r);
@@ -33,8 +37,14 @@ void rapl_reader_reconfigure(struct rapl_reader *r,
                              const struct rapl_config *cfg);
 
 /* Samples every zone once, timing each at its own pread. Returns the number
- * of samples passed to cb (0 while MSRMinInterval holds reads back), or -1
- * when no backend can read any zone (the reason is logged once per change). */
+ * of samples passed to cb: 0 while MSRMinInterval holds reads back or no
+ * zone could be read. While no backend can read, selection is retried at
+ * most once a second (RAPL_EARLY_SLACK aside), each reason logged once; the
+ * first read of such a stretch returns -1 (so that a one-shot run such as
+ * `collectd -T` fails), the later ones 0 (so that collectd's back-off never
+ * delays the retries). When every zone of the backend in use is lost,
+ * selection runs again at once; while a fallback serves, the preferred
+ * backend is tried again once a second and taken back when it reads. */
 int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud);
 
 /* Nanoseconds on a monotonic clock; CLOCK_MONOTONIC unless a test or a replay

@@ -116,8 +116,40 @@ zone $t intel-rapl 6 package-6 12 0
 zone $t intel-rapl 7 package-7 300000000000 $R
 zone $t intel-rapl 8 banana 12 $R
 
+# AMD: the kernel shows each package and one "core" zone, which reads the
+# per-core counter of one CPU of the package. The vendor comes from the
+# tree's cpu modalias (X86_VENDOR_AMD is 2), or from cpuinfo without one.
+A=65532610987 # (2^32 - 1) x 15258 nJ / 1000: ESU 16 in the kernel's arithmetic
+t=powercap/amd-zen
+control $t intel-rapl
+zone $t intel-rapl 0 package-0 5500000 $A
+zone $t intel-rapl 0:0 core 300000 $A
+zone $t intel-rapl 1 package-1 6600000 $A
+zone $t intel-rapl 1:0 core 400000 $A
+mkdir -p $t/sys/devices/system/cpu
+printf 'cpu:type:x86,ven0002fam0019mod0001:feature:,0000,0001\n' \
+  >$t/sys/devices/system/cpu/modalias
+
+t=powercap/amd-cpuinfo
+control $t intel-rapl
+zone $t intel-rapl 0 package-0 5500000 $A
+zone $t intel-rapl 0:0 core 300000 $A
+mkdir -p $t/proc
+printf 'processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 23\nmodel\t\t: 49\n\n' \
+  >$t/proc/cpuinfo
+
+# Intel with a modalias: the core zone is the package's cores, reported.
+t=powercap/intel-modalias
+control $t intel-rapl
+zone $t intel-rapl 0 package-0 1000000 $R
+zone $t intel-rapl 0:0 core 400000 $R
+mkdir -p $t/sys/devices/system/cpu
+printf 'cpu:type:x86,ven0000fam0006mod0055:feature:,0000,0001\n' \
+  >$t/sys/devices/system/cpu/modalias
+
 t=powercap/empty
 mkdir -p $t/sys/class/powercap
 control $t intel-rapl
 
 mkdir -p powercap/absent/sys
+: >powercap/absent/sys/.keep # git keeps no empty directory

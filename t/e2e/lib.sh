@@ -300,14 +300,6 @@ e2e_wait_logged() {
     _e2e_count_at_least "${3:-}" "$1"
 }
 
-# e2e_wait_lines N REGEX [TIMEOUT [MARK]]: waits until N log lines after line
-# MARK (default 0) match REGEX, e.g. the second failed read.
-e2e_wait_lines() {
-  e2e_poll "${3:-$E2E_TIMEOUT}" "$1 log line(s) matching '$2'" \
-    _e2e_lines_at_least "$1" "$2" "${4:-0}"
-}
-_e2e_lines_at_least() { [ "$(e2e_log_since "$3" "$2" | grep -c .)" -ge "$1" ]; }
-
 # e2e_spec NAME: sets E2E_SPEC to the path of a simulator spec: NAME itself
 # if it is a file, else t/e2e/specs/NAME or t/sim/specs/NAME.
 e2e_spec() {

@@ -151,7 +151,7 @@ e2e_check steady --since "$t_show" --min-power 2 package-0/package=45.5
 # ---------------------------------------------------------------- 1
 e2e_say "run 1: powercap absent, MSREnabled true, counters wrap mid-run"
 e2e_use "$E2E_TMP/msr.conf"
-e2e_wait_logged 7 "$E2E_TIMEOUT" package-0/energy/package
+e2e_wait_logged 8 "$E2E_TIMEOUT" package-0/energy/package
 e2e_collectd_stop
 e2e_check zones --exact --backend msr --wrap-at "$E2E_WRAP_AT" "${ZONES[@]}"
 e2e_check gauges --active msr --min 5
@@ -176,7 +176,7 @@ e2e_check absent
 # ---------------------------------------------------------------- 5
 e2e_say "run 5: AMD Zen (amd-zen.spec), powercap absent, MSREnabled true"
 e2e_use "$E2E_TMP/amd.conf"
-e2e_wait_logged 7 "$E2E_TIMEOUT" package-0/energy/package
+e2e_wait_logged 8 "$E2E_TIMEOUT" package-0/energy/package
 e2e_collectd_stop
 e2e_log_show 'rapl' 12
 e2e_check zones --exact --backend msr "${AMD_ZONES[@]}"

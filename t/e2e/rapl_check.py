@@ -360,9 +360,33 @@ def dev(v, w):
     return "%+.3f%%" % ((v - w) / w * 100) if w else "n/a"
 
 
+def is_baseline(r, reads, has_p):
+    """A read that only starts a measurement: no power where power is
+    reported, else the first read of the run."""
+    return r.p is None if has_p else r is reads[0]
+
+
+def from_first_rate(seg, reads, has_e, has_p, w):
+    """A stretch to average over, without the interval after its baseline.
+    The plugin stamps every value of a read with the time the read began, and
+    a baseline read is the one that discovers zones (opens the backend,
+    logs): its counters are read later than its timestamp says, by as long
+    as a loaded machine makes discovery take, and counting that interval
+    would read the delay as missing energy."""
+    if len(seg) < 2 or not is_baseline(seg[0], reads, has_p):
+        return seg
+    a, b = seg[0], seg[1]
+    if has_e and w and isnum(a.e) and isnum(b.e) and b.t > a.t:
+        print("    baseline %.3f: its timestamp is %.1f ms ahead of its "
+              "counters (the interval after it is not averaged)" %
+              (a.t, (w * (b.t - a.t) - (b.e - a.e)) / w * 1000))
+    return seg[1:]
+
+
 def judge_segments(res, key, watts, reads, has_e, has_p, opt):
     long_enough = []
     for seg in segments(watts, reads, has_e, has_p):
+        seg = from_first_rate(seg, reads, has_e, has_p, watts.at(seg[-1].t))
         if len(seg) < 2:
             continue
         span, pmean, eavg = averages(seg, has_e, has_p)
@@ -403,8 +427,9 @@ def judge_segments(res, key, watts, reads, has_e, has_p, opt):
 def judge_whole(res, key, watts, reads, has_e, has_p, opt):
     """The whole run as one measurement, breaks and all: nothing may be lost
     anywhere (across a backend switch, say)."""
-    span = reads[-1].t - reads[0].t
     w = watts.at(reads[-1].t)
+    reads = from_first_rate(reads, reads, has_e, has_p, w)
+    span = reads[-1].t - reads[0].t
     if watts.changes or span < opt.min_span:
         res.ok(False, "%s: the whole run (%.3f s) is long enough (%.1f s) and "
                "at constant watts to average over" % (key, span, opt.min_span))
@@ -717,7 +742,7 @@ def main():
     s.add_argument("zone", nargs="+")
     judging_options(s)
     s.add_argument("--backend")
-    s.add_argument("--min-reads", type=int, default=7)
+    s.add_argument("--min-reads", type=int, default=8)
     s.add_argument("--exact", action="store_true",
                    help="also assert no other zone is reported")
     s.add_argument("--wrap-at", type=float, metavar="TIME",

@@ -108,6 +108,10 @@ def main():
         c.expect("scheduling delays of up to 30 ms", True,
                  run_log(lag=lambda i: (0.0, 0.03, 0.0, 0.025, 0.01, 0.03, 0.0,
                                         0.005)[i]))
+        # The plugin stamps a read when it begins, and the first one spends
+        # its first 40 ms discovering zones.
+        c.expect("a baseline stamped 40 ms before its counters", True,
+                 run_log(lag=lambda i: -0.04 if i == 0 else 0.0))
         c.expect("a zero power value", False,
                  run_log(power=lambda i, v: 0.0 if i == 4 else v))
         c.expect("a power spike", False,

@@ -49,6 +49,8 @@ msr:
 rapl_energy:
   msrMinInterval: 0.5
 EOF
+  # Only root may write it, whatever the umask: the file switches the MSRs.
+  chmod 600 "$YAML.new"
   mv -f "$YAML.new" "$YAML"
 }
 

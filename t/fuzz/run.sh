@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the libFuzzer target for the YAML configuration loader with clang
-# and runs it. Not part of `make check`.
+# and runs it.
 #
-#   t/fuzz/run.sh [SECONDS]        (default 60; also FUZZ_SECONDS)
+#   t/fuzz/run.sh [SECONDS]        fuzz (default 60; also FUZZ_SECONDS)
+#   t/fuzz/run.sh replay           run each seed once (what make check does)
 #
 # Environment: CLANG (default clang), FUZZ_BUILD (default a temporary
 # directory), FUZZ_CORPUS (default $FUZZ_BUILD/corpus, seeded from
@@ -43,6 +44,13 @@ libs=$(pkg-config --libs yaml-0.1)
   "$srcdir/src/core/sysfs_file.c" \
   $libs -o "$build/fuzz_config_yaml"
 
+seeds="$srcdir/t/data/fuzz/config_yaml"
+if [ "$seconds" = replay ]; then
+  echo "fuzz: replaying the $(ls "$seeds" | wc -l) seeds of $seeds"
+  # Files rather than a directory: libFuzzer runs each once and exits.
+  exec "$build/fuzz_config_yaml" -timeout=10 -rss_limit_mb=2048 "$seeds"/*
+fi
+
 parallel=
 if [ "$jobs" -gt 1 ]; then
   parallel="-jobs=$jobs -workers=$jobs"
@@ -54,4 +62,4 @@ exec "$build/fuzz_config_yaml" \
   $parallel \
   -artifact_prefix="$build/artifacts/" \
   -dict="$srcdir/t/data/fuzz/config_yaml.dict" \
-  "$corpus" "$srcdir/t/data/fuzz/config_yaml"
+  "$corpus" "$seeds"

@@ -5,10 +5,13 @@
  * a RAPL reader looks at: sys/class/powercap and sys/devices/virtual/powercap
  * (zones, energy_uj, max_energy_range_uj), sys/devices/system/cpu (online
  * list and topology), proc/cpuinfo and dev/cpu/N/msr.  Every counter is
- * computed at read time from CLOCK_MONOTONIC, like the kernel reads the
- * hardware: energy(t) = start_j + watts * (t - t0), the 32-bit counter is
- * floor(energy / unit) mod 2^32.  A control file, ctl, hides files, makes
- * opens or reads fail and changes the power or the energy of a zone.
+ * computed at read time, like the kernel reads the hardware: energy(t) =
+ * start_j + watts * (t - t0), the 32-bit counter is floor(energy / unit) mod
+ * 2^32.  t is CLOCK_MONOTONIC, or with "clock virtual" a clock that stands
+ * still until a test advances it, so that unit tests compute power exactly
+ * whatever the machine's load.  A control file, ctl, hides files, makes opens
+ * or reads fail, changes the power or the energy of a zone and moves the
+ * virtual clock.
  *
  * usage: raplsim [-f] [-d] [-s] [-o OPTS] SPECFILE MOUNTPOINT
  * See t/sim/README for the spec format and the control commands.
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +60,7 @@ struct zone {
   bool unit_set, max_set;
   unsigned long long max_uj;
   double acc_j, t_ref; /* energy at t_ref; energy(t) = acc + watts*(t-ref) */
+  double limit_w;      /* a stated power limit (constraint_0), 0: none */
 };
 
 #define MAX_CPUS 4096
@@ -66,6 +71,10 @@ static struct {
   enum vendor vendor;
   int family, model, esu;
   bool family_set, model_set, nodieid, no_powercap, kernel_math;
+  /* Virtual clock: now is vnow_ns; every open of a file under sys/ or dev/
+   * costs open_cost_ns, as discovery costs real time on a real machine. */
+  bool virtual_clock;
+  int64_t vnow_ns, open_cost_ns;
   struct cpu cpus[MAX_CPUS];
   int ncpus;
   struct zone zones[MAX_ZONES];
@@ -191,7 +200,9 @@ static void parse_zone(int line, char **tok, int nt) {
     } else if (!strcmp(k, "unit_uj")) {
       z.unit_uj = need_double(line, k, v);
       z.unit_set = true;
-    } else if (!strcmp(k, "start_j"))
+    } else if (!strcmp(k, "limit_w"))
+      z.limit_w = need_double(line, k, v);
+    else if (!strcmp(k, "start_j"))
       z.start_j = need_double(line, k, v);
     else if (!strcmp(k, "max_energy_range_uj")) {
       if (!v || !to_u64(v, &z.max_uj))
@@ -277,8 +288,11 @@ static void parse_spec(const char *path) {
         spec_error(line, "too many mmio lines");
       S.mmio_line[S.nmmio] = line;
       S.mmio[S.nmmio++] = need_int(line, "mmio package", tok[2]);
-    } else if (!strcmp(d, "uj_math") && nt == 2 &&
-               (!strcmp(arg, "exact") || !strcmp(arg, "kernel")))
+    } else if (!strcmp(d, "clock") && nt == 2 &&
+               (!strcmp(arg, "virtual") || !strcmp(arg, "real")))
+      S.virtual_clock = !strcmp(arg, "virtual");
+    else if (!strcmp(d, "uj_math") && nt == 2 &&
+             (!strcmp(arg, "exact") || !strcmp(arg, "kernel")))
       S.kernel_math = !strcmp(arg, "kernel");
     else
       spec_error(line, "unknown directive or wrong arguments: '%s'", d);
@@ -314,11 +328,15 @@ static void parse_spec(const char *path) {
 
 /* ------------------------------------------------------------ zone model */
 
-static double now_s(void) {
+static int64_t now_ns(void) {
+  if (S.virtual_clock)
+    return S.vnow_ns;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+static double now_s(void) { return (double)now_ns() / 1e9; }
 
 static double zone_unit_uj(const struct zone *z) {
   return z->unit_set ? z->unit_uj : ldexp(1e6, -S.esu);
@@ -454,7 +472,21 @@ static int msr_read(const struct cpu *c, uint64_t reg, uint64_t *val) {
     *val = ((uint64_t)S.esu << 8) | 0x3 | (0xAu << 16);
     return 0;
   }
+  /* MSR_PKG_POWER_INFO / MSR_DRAM_POWER_INFO: bits 14:0 the thermal spec
+   * power in the 1/8 W power unit above; only where the spec states one. */
+  if (S.vendor == V_INTEL && (reg == 0x614 || reg == 0x61C)) {
+    struct zone *info = msr_zone(c, reg == 0x614 ? 0x611 : 0x619);
+    if (!info || info->limit_w <= 0)
+      return -EIO;
+    *val = (uint64_t)llround(info->limit_w * 8) & 0x7fff;
+    return 0;
+  }
   struct zone *z = msr_zone(c, reg);
+  /* Only package 0 is wired to the platform's sensor; the others read 0. */
+  if (reg == 0x64D && S.vendor == V_INTEL && (c->package || c->die) && z) {
+    *val = 0;
+    return 0;
+  }
   if (!z)
     return -EIO;
   *val = zone_raw(z, now_s());
@@ -464,7 +496,7 @@ static int msr_read(const struct cpu *c, uint64_t reg, uint64_t *val) {
 /* ------------------------------------------------------------ path tree */
 
 enum ntype { N_DIR, N_LINK, N_TEXT, N_MSR, N_CTL };
-enum gen { G_STATIC, G_ENERGY, G_MAXRANGE, G_CPUINFO, G_SIM };
+enum gen { G_STATIC, G_ENERGY, G_MAXRANGE, G_CPUINFO, G_SIM, G_CLOCK };
 
 struct node {
   char *name;
@@ -633,6 +665,12 @@ static struct node *add_zone_dir(struct node *parent, const char *dirname,
   m->gen = G_MAXRANGE;
   m->zone = z;
   add_static(d, "enabled", "1\n");
+  if (z->limit_w > 0) {
+    add_static(d, "constraint_0_name", "long_term\n");
+    add_static(d, "constraint_0_power_limit_uw", "%llu\n",
+               (unsigned long long)llround(z->limit_w * 1e6));
+    add_static(d, "constraint_0_time_window_us", "999424\n");
+  }
   return d;
 }
 
@@ -747,6 +785,9 @@ static void build_cpus(void) {
     free(l);
   }
   add_static(cpud, "present", "%s", cpud->child->text);
+  /* The kernel's X86_VENDOR_* numbers: Intel 0, AMD 2. */
+  add_static(cpud, "modalias", "cpu:type:x86,ven%04Xfam%04Xmod%04X:feature:\n",
+             S.vendor == V_AMD ? 2 : 0, S.family, S.model);
   char name[32];
   for (int i = 0; i < S.ncpus; i++) {
     const struct cpu *c = &S.cpus[i];
@@ -778,6 +819,7 @@ static void build_tree(void) {
     build_powercap();
   node_add(root, "ctl", N_CTL, 0200);
   node_add(root, "sim", N_TEXT, 0444)->gen = G_SIM;
+  node_add(root, "clock", N_TEXT, 0444)->gen = G_CLOCK;
 }
 
 /* ------------------------------------------------------------ contents */
@@ -823,6 +865,10 @@ static char *generate(const struct node *n, size_t *len) {
               zone_uj(z, raw));
     }
     break;
+  case G_CLOCK:
+    fprintf(f, "%s %lld\n", S.virtual_clock ? "virtual" : "real",
+            (long long)now_ns());
+    break;
   }
   fclose(f);
   return buf;
@@ -848,8 +894,30 @@ static void kill_handles(const struct node *top) {
 
 /* ------------------------------------------------------------ control */
 
+/* Decimal seconds, as written in a ctl command, to whole nanoseconds. */
+static bool to_ns(const char *s, int64_t *ns) {
+  double v;
+  if (!to_double(s, &v) || v < 0 || v > 1e9)
+    return false;
+  *ns = llround(v * 1e9);
+  return true;
+}
+
+static int clock_command(const char *cmd, const char *arg) {
+  int64_t ns;
+  if (!S.virtual_clock || !to_ns(arg, &ns))
+    return -EINVAL;
+  if (!strcmp(cmd, "advance"))
+    S.vnow_ns += ns;
+  else
+    S.open_cost_ns = ns;
+  return 0;
+}
+
 static int ctl_command(char **tok, int nt) {
   const char *cmd = tok[0];
+  if (!strcmp(cmd, "advance") || !strcmp(cmd, "opencost"))
+    return nt == 2 ? clock_command(cmd, tok[1]) : -EINVAL;
   if (nt >= 2 &&
       (!strcmp(cmd, "watts") || !strcmp(cmd, "jump") || !strcmp(cmd, "set"))) {
     struct zone *z = zone_by_key(tok[1]);
@@ -1051,6 +1119,8 @@ static int sim_open(const char *path, struct fuse_file_info *fi) {
     rc = -EACCES;
   else if (acc != O_RDONLY && n->type != N_CTL && n->type != N_MSR)
     rc = -EACCES;
+  if (!rc && n->type != N_CTL && n->gen != G_SIM && n->gen != G_CLOCK)
+    S.vnow_ns += S.open_cost_ns;
   if (!rc) {
     struct handle *h = xmalloc(sizeof(*h));
     h->node = n;
@@ -1231,6 +1301,15 @@ int main(int argc, char **argv) {
   }
   parse_spec(argv[optind]);
   build_tree();
+  /* In the foreground the simulator belongs to whoever started it (a test):
+   * when that dies, even by SIGKILL, SIGTERM makes FUSE unmount and exit, so
+   * no mount outlives its test. */
+  pid_t parent = getppid();
+  if ((fg || debug) &&
+      (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)) {
+    fprintf(stderr, "raplsim: the process that started me is gone\n");
+    return 1;
+  }
 
   fuse_opt_add_arg(&args, argv[0]);
   fuse_opt_add_arg(&args, "-o");
