@@ -78,17 +78,26 @@ e2e_collectd_start "$E2E_TMP/denied.conf"
 # Eight reads: the interval after the baseline is not averaged (see
 # rapl_check.py), the other six span 6 s. Without energy, seven power values
 # span 6 s.
-for run in all filter energy-only denied; do
+for run in all filter energy-only; do
   e2e_use "$E2E_TMP/$run.conf"
   e2e_wait_logged 8 "$E2E_TIMEOUT" package-0/energy/package
 done
 e2e_use "$E2E_TMP/power-only.conf"
 e2e_wait_logged 7 "$E2E_TIMEOUT" package-0/power/package
-for run in all filter power-only energy-only denied; do
+for run in all filter power-only energy-only; do
   e2e_use "$E2E_TMP/$run.conf"
   e2e_assert "collectd ($run) is still running" e2e_alive
   e2e_collectd_stop
 done
+# With a zone left out, the plugin looks for it again about every second,
+# before it reads the counters but after it took the read's timestamp: on a
+# loaded machine the timestamps of those reads run up to some 40 ms ahead of
+# their counters, a measurement error that only a longer run makes small
+# next to 0.5%.
+e2e_use "$E2E_TMP/denied.conf"
+e2e_wait_logged 14 "$E2E_TIMEOUT" package-0/energy/package
+e2e_assert "collectd (denied) is still running" e2e_alive
+e2e_collectd_stop
 
 e2e_say "all zones, Interval 1, counters wrap mid-run"
 e2e_use "$E2E_TMP/all.conf"
@@ -133,7 +142,7 @@ readable=()
 for z in "${ZONES[@]}"; do
   case $z in package-1/package=*) ;; *) readable+=("$z") ;; esac
 done
-e2e_check steady --average --min-power 6 "${readable[@]}"
+e2e_check steady --average --min-power 12 "${readable[@]}"
 
 e2e_say "an unknown key in the <Plugin rapl_energy> block"
 e2e_write_conf "$E2E_TMP/badkey.conf" <<'EOF'
