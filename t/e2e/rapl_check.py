@@ -676,6 +676,82 @@ def cmd_backends(args):
     return res.done()
 
 
+def cmd_faults(args):
+    """Per read (one count/zones value each): every value of the read has the
+    read's timestamp, count/zones is the number of zones whose energy came,
+    and backend-<name> is 1 only for the backend those zones came from.
+    --edit T --within S: the reads before T had no zones yet came every
+    interval (no back-off), and one with zones of --backend came by T + S.
+    --gone T --zones N: reads before T had N zones of --backend, reads from
+    T + 1.5 s on have none and every backend gauge at 0."""
+    recs = ours(parse(args.log))
+    res = Result()
+    counts = sorted((r for r in recs if r.type == "count" and r.ti == "zones"),
+                    key=lambda r: r.time)
+    res.ok(len(counts) >= 3, "count/zones came at %d reads" % len(counts))
+    times = {r.time for r in counts}
+    stray = [r for r in recs if r.time not in times]
+    res.ok(not stray, "every value carries the timestamp of its read%s" %
+           ("" if not stray else " (not: %s)" % stray[:3]))
+    untrue = []
+    for c in counts:
+        at = [r for r in recs if r.time == c.time]
+        energy = [r for r in at if r.type == "energy"]
+        sources = {r.meta.get("rapl_backend") for r in energy}
+        if c.value != len(energy) or len(sources) > 1:
+            untrue.append("%.3f: count %r, %d energy values from %s" %
+                          (c.time, c.value, len(energy), sorted(sources)))
+        for g in (r for r in at if r.ti.startswith("backend-")):
+            want = 1 if g.ti[len("backend-"):] in sources else 0
+            if g.value != want:
+                untrue.append("%.3f: %s=%r with zones from %s" %
+                              (c.time, g.ti, g.value, sorted(sources)))
+        n_gauges = len([r for r in at if r.ti.startswith("backend-")])
+        if n_gauges != len(BACKENDS):
+            untrue.append("%.3f: %d backend gauges" % (c.time, n_gauges))
+    res.ok(not untrue, "count/zones and the backend gauges tell the truth "
+           "at every read%s" % ("" if not untrue else ": %s" % untrue[:4]))
+    if args.edit is not None:
+        before = [c for c in counts if c.time < args.edit]
+        # collectd suspends the callback once after the failed first read
+        # (2 s at Interval 1); it must not back off again after that.
+        gaps = [round(b.time - a.time, 3)
+                for a, b in zip(before[1:], before[2:]) if b.time - a.time > 1.5]
+        res.ok(len(before) >= 5 and not gaps and
+               all(c.value == 0 for c in before),
+               "%d reads without zones before the edit, none more than 1.5 s "
+               "apart after the first%s" %
+               (len(before), "" if not gaps else " (gaps %s)" % gaps))
+        first = [c for c in counts if c.time >= args.edit and c.value > 0]
+        late = first[0].time - args.edit if first else math.inf
+        res.ok(late <= args.within,
+               "the first read with zones came %.3f s after the edit (at most "
+               "%.1f s)" % (late, args.within))
+        if first:
+            src = {r.meta.get("rapl_backend") for r in recs
+                   if r.time == first[0].time and r.type == "energy"}
+            res.ok(src == {args.backend}, "its zones came from %s" % sorted(src))
+    if args.gone is not None:
+        before = [c for c in counts if c.time < args.gone]
+        after = [c for c in counts if c.time >= args.gone + 1.5]
+        res.ok(len(before) >= 3 and
+               all(c.value == args.zones for c in before[1:]),
+               "before the zones vanished: count/zones %s (want %d)" %
+               ([c.value for c in before], args.zones))
+        g = [r for r in recs if r.ti == "backend-" + args.backend]
+        res.ok(all(r.value == 1 for r in g if r.time in
+                   {c.time for c in before}),
+               "backend-%s was 1 while its zones were read" % args.backend)
+        dead = [r for r in recs if r.ti.startswith("backend-") and
+                r.time >= args.gone + 1.5 and r.value != 0]
+        res.ok(len(after) >= 2 and all(c.value == 0 for c in after) and
+               not dead,
+               "after the zones vanished: count/zones %s, no backend gauge 1%s"
+               % ([c.value for c in after],
+                  "" if not dead else " (but %s)" % dead[:3]))
+    return res.done()
+
+
 def cmd_simzones(args):
     """Turns the simulator's `sim` file into ZONE arguments: the collectd
     identifiers the plugin must report and the simulated watts. Per-core
@@ -802,6 +878,15 @@ def main():
     s.add_argument("--after", nargs=2, metavar=("TIME", "BACKEND"))
     s.add_argument("--gauge-after", nargs=2, metavar=("TIME", "BACKEND"))
     s.set_defaults(fn=cmd_backends)
+
+    s = sub.add_parser("faults")
+    s.add_argument("log")
+    s.add_argument("--edit", type=float)
+    s.add_argument("--within", type=float, default=2.5)
+    s.add_argument("--gone", type=float)
+    s.add_argument("--zones", type=int)
+    s.add_argument("--backend", default="powercap")
+    s.set_defaults(fn=cmd_faults)
 
     s = sub.add_parser("simzones")
     s.add_argument("simfile")
