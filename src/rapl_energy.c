@@ -72,6 +72,9 @@ static void dispatch_gauge(cdtime_t time, const char *plugin_instance,
 }
 
 struct read_context {
+  /* When the counters were sampled: taken at the first sample, after any
+   * discovery or rescan the read did first, so that it is not early by
+   * their duration. */
   cdtime_t time;
   const struct rapl_backend *source; /* backend the samples came from */
   int zones;                         /* samples dispatched */
@@ -84,6 +87,8 @@ static void dispatch_sample(const struct rapl_sample *s, void *ud) {
    * one in use while the samples are delivered. */
   if (ctx->source == NULL)
     ctx->source = rapl_reader_backend(reader);
+  if (ctx->time == 0)
+    ctx->time = cdtime();
   ctx->zones++;
   meta_data_t *meta = meta_for(ctx->source);
   if (plugin_cfg.report_energy)
@@ -96,7 +101,9 @@ static void dispatch_sample(const struct rapl_sample *s, void *ud) {
  * network plugin, so the backend is also a value of its own: 1 only for the
  * backend that delivered zones in this read. With the number of zones read
  * it lets every writer alert on "nothing" and on "some zones missing". */
-static void dispatch_read_gauges(const struct read_context *ctx) {
+static void dispatch_read_gauges(struct read_context *ctx) {
+  if (ctx->time == 0)
+    ctx->time = cdtime();
   for (size_t i = 0; rapl_backends[i] != NULL; i++) {
     char type_instance[DATA_MAX_NAME_LEN];
     ssnprintf(type_instance, sizeof(type_instance), "backend-%s",
@@ -165,7 +172,7 @@ static int rapl_energy_read(void) {
     rapl_reader_reconfigure(reader, &next);
   }
 
-  struct read_context ctx = {.time = cdtime()};
+  struct read_context ctx = {0};
   int n = rapl_reader_read(reader, dispatch_sample, &ctx);
   dispatch_read_gauges(&ctx);
   /* The reader fails only the first read of a stretch without RAPL: collectd

@@ -275,11 +275,12 @@ static void zone_unreadable_at_discovery_is_retried(void **state) {
 
 /* A counter reset to 0 close to the range looks like a wrap: a 40 W package
  * 2949 J short of its range, reset, read 10 s later, shows 294.9 W under the
- * default 2000 W bound. The power limit the zone states (50 W) bounds it to
- * 150 W, and the reset is caught. */
+ * default 2000 W bound. The power the zone states (50 W: a powercap limit,
+ * or the MSRs' thermal spec power) bounds it to 150 W: the reset is caught. */
 static void reset_near_range_is_caught_by_the_stated_limit(void **state) {
   (void)state;
-  for (int stated = 0; stated < 2; stated++) {
+  /* 0: no limit stated; 1: powercap's constraint; 2: MSR_PKG_POWER_INFO */
+  for (int stated = 0; stated < 3; stated++) {
     struct sim sim;
     struct rapl_config cfg;
     struct seen seen;
@@ -290,6 +291,8 @@ static void reset_near_range_is_caught_by_the_stated_limit(void **state) {
              stated ? " limit_w 50" : "");
     sim_start(&sim, spec);
     sim_config(&sim, &cfg);
+    cfg.msr_force = stated == 2;
+    cfg.msr_min_interval = 0;
     fixture_capture_logs();
     sim_ctl(&sim, "set package:0 %.6f", 4294967296.0 * UNIT_J - 2949);
     struct rapl_reader *r = reader_on(&sim, &cfg);

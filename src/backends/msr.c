@@ -152,6 +152,22 @@ static struct rapl_zone *new_zone(struct opener *op, enum rapl_zone_kind kind,
   return zone;
 }
 
+/* The power Intel states for a package or DRAM domain: the thermal spec
+ * power in MSR_PKG_POWER_INFO (0x614) or MSR_DRAM_POWER_INFO (0x61C), bits
+ * 14:0, in the power unit of 0x606 bits 3:0 (1/2^PU W); 0 where absent. It
+ * tightens the reader's plausibility bound, as powercap's constraints do. */
+static double stated_watts(const struct opener *op, int fd,
+                           enum rapl_zone_kind kind, uint64_t unit_reg) {
+  uint64_t info;
+  uint64_t reg = kind == RAPL_ZONE_PACKAGE ? 0x614
+                 : kind == RAPL_ZONE_DRAM  ? 0x61C
+                                           : 0;
+  if (op->model->vendor != RAPL_VENDOR_INTEL || reg == 0 ||
+      read_reg(fd, reg, &info) != 0)
+    return 0;
+  return (double)(info & 0x7fff) / (double)(1u << (unit_reg & 0xf));
+}
+
 /* A zone with one counter on `cpu`'s device, given its own descriptor. */
 static void add_single(struct opener *op, enum rapl_zone_kind kind,
                        const char *instance, int cpu, uint64_t reg,
@@ -172,6 +188,7 @@ static void add_single(struct opener *op, enum rapl_zone_kind kind,
   }
   zone->counters[0].fd = fd;
   zone->counters[0].offset = reg;
+  zone->stated_watts = stated_watts(op, fd, kind, unit_reg);
   snprintf(zone->source, sizeof(zone->source), "%s", path);
 }
 

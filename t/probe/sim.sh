@@ -99,12 +99,12 @@ json_is "four samples, half a second apart" '[s["t"] for s in d["samples"]] == [
 watts_match "every zone within 2% of the simulator's watts"
 json_is "energy grows" 'd["samples"][-1]["zones"][0]["energy_j"] > d["samples"][0]["zones"][0]["energy_j"] > 0'
 
-t_say "MSRForce: the MSRs, with registers and the model's units"
+t_say "MSRForce: the MSRs, with registers, the model's units and the thermal spec power as the bound"
 probe "${ARGS[@]}" --msr-force
 rc_is 0
 out_has '^backend: msr, 7 zone\(s\)$'
 out_has '^  powercap  not used: MSRForce is true'
-out_has '^package-0 +package +61\.0352 uJ +262144 J +2000 W \(default\) +ok +.*/mnt/dev/cpu/0/msr register 0x611$'
+out_has '^package-0 +package +61\.0352 uJ +262144 J +450 W \(3 x 150 W stated\) +ok +.*/mnt/dev/cpu/0/msr register 0x611$'
 out_has '^package-1 +dram +15\.3 uJ +65713 J +2000 W \(default\) +ok +.*/mnt/dev/cpu/2/msr register 0x619$'
 out_has '^platform +psys +61\.0352 uJ .* register 0x64d$'
 probe "${ARGS[@]}" --msr-force --watch 2 --json

@@ -472,6 +472,15 @@ static int msr_read(const struct cpu *c, uint64_t reg, uint64_t *val) {
     *val = ((uint64_t)S.esu << 8) | 0x3 | (0xAu << 16);
     return 0;
   }
+  /* MSR_PKG_POWER_INFO / MSR_DRAM_POWER_INFO: bits 14:0 the thermal spec
+   * power in the 1/8 W power unit above; only where the spec states one. */
+  if (S.vendor == V_INTEL && (reg == 0x614 || reg == 0x61C)) {
+    struct zone *info = msr_zone(c, reg == 0x614 ? 0x611 : 0x619);
+    if (!info || info->limit_w <= 0)
+      return -EIO;
+    *val = (uint64_t)llround(info->limit_w * 8) & 0x7fff;
+    return 0;
+  }
   struct zone *z = msr_zone(c, reg);
   /* Only package 0 is wired to the platform's sensor; the others read 0. */
   if (reg == 0x64D && S.vendor == V_INTEL && (c->package || c->die) && z) {
