@@ -49,9 +49,34 @@ need readelf binutils
 [ -f /etc/collectd/collectd.conf ] ||
   t_error "/etc/collectd/collectd.conf not found: it comes with the collectd package (apt-get install collectd)"
 [ -x "$SIM" ] || t_error "simulator not built: $SIM (run make check)"
+# One package test at a time on a machine: another checkout's would install
+# and purge the same package under this one.
+need flock util-linux
+LOCK=/run/lock/rapl-energy-package-test.lock
+exec 9>"$LOCK" || t_error "cannot open $LOCK"
+if ! flock -n 9; then
+  echo "$T_NAME: waiting for another package test to finish ($LOCK)"
+  flock -w 900 9 || t_error "another package test held $LOCK for 15 minutes"
+fi
 if dpkg-query -W -f='${db:Status-Status}' "$PKG" 2>/dev/null | grep -q installed; then
   t_skip "$PKG is installed on this machine, and this test installs and purges it: purge it first (apt-get purge $PKG). This test did NOT run."
 fi
+
+# dpkg ARGS..., output in $T_TMP/dpkg.log; while another dpkg or apt holds
+# the lock (an install on this machine, a trigger), waits for it, up to five
+# minutes.
+dpkg_locked() {
+  local i
+  for i in $(seq 300); do
+    dpkg "$@" >"$T_TMP/dpkg.log" 2>&1 && return 0
+    grep -qi 'lock' "$T_TMP/dpkg.log" || return 1
+    [ "$i" -eq 1 ] && t_say "dpkg $*: waiting for the dpkg lock"
+    sleep 1
+  done
+  return 1
+}
+
+purge() { dpkg_locked --purge "$PKG"; }
 
 stop_all() {
   if [ -n "$CD_PID" ] && kill -0 "$CD_PID" 2>/dev/null; then
@@ -65,7 +90,8 @@ stop_all() {
   [ -n "$SIM_PID" ] && wait "$SIM_PID" 2>/dev/null
   SIM_PID=
   if [ -n "$INSTALLED" ]; then
-    dpkg --purge "$PKG" >/dev/null 2>&1
+    purge >/dev/null 2>&1 ||
+      echo "$T_NAME: WARNING: $PKG is still installed: dpkg --purge $PKG"
     INSTALLED=
   fi
   return 0
@@ -208,7 +234,7 @@ done
 # ---------------------------------------------------------- 3. install
 t_say "dpkg -i $(basename "$DEB")"
 INSTALLED=1
-dpkg -i "$DEB" >"$T_TMP/dpkg.log" 2>&1 || { cat "$T_TMP/dpkg.log"; t_error "dpkg -i failed"; }
+dpkg_locked -i "$DEB" || { cat "$T_TMP/dpkg.log"; t_error "dpkg -i failed"; }
 dpkg -L "$PKG" | sort >"$T_TMP/listed"
 check "the probe runs from /usr/bin" sh -c '/usr/bin/rapl-energy-probe --version | grep -q "^rapl-energy-probe "'
 check "man finds collectd-rapl_energy(5)" sh -c 'man -w collectd-rapl_energy | grep -q man5/collectd-rapl_energy.5.gz'
@@ -226,7 +252,7 @@ sim_start() {
   fi
   MNT="$T_TMP/mnt"
   mkdir -p "$MNT"
-  "$SIM" -f "$spec" "$MNT" >"$T_TMP/sim.log" 2>&1 &
+  "$SIM" -f "$spec" "$MNT" >"$T_TMP/sim.log" 2>&1 9>&- &
   SIM_PID=$!
   for _ in $(seq 50); do
     [ -d "$MNT/sys/devices" ] && break
@@ -261,7 +287,7 @@ EOF
   unshare --mount --propagation private sh -c '
     mount --bind "$1/sys" /sys && mount --bind "$2/varlib" /var/lib/collectd &&
     exec /usr/sbin/collectd -f -C "$2/collectd.conf"' sh "$MNT" "$RUN" \
-    >"$RUN/collectd.out" 2>&1 &
+    >"$RUN/collectd.out" 2>&1 9>&- &
   CD_PID=$!
   for _ in $(seq 100); do
     grep -q 'Initialization complete' "$RUN/collectd.log" && break
@@ -345,7 +371,7 @@ stop_sim
 
 # ------------------------------------------------------------ 5. purge
 t_say "dpkg --purge $PKG"
-dpkg --purge "$PKG" >"$T_TMP/dpkg.log" 2>&1 || { cat "$T_TMP/dpkg.log"; t_error "dpkg --purge failed"; }
+purge || { cat "$T_TMP/dpkg.log"; t_error "dpkg --purge failed"; }
 INSTALLED=
 left=
 while read -r path; do

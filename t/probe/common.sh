@@ -20,13 +20,18 @@ T_TMP=
 
 t_say() { printf '%s: %s\n' "$T_NAME" "$*"; }
 
+# To stdout and stderr: make check keeps both in the test's log, a person
+# running the script sees stderr. (Not tee /dev/stderr: where stderr is the
+# log file, reopening it would truncate the log.)
 t_error() {
-  printf '%s: ERROR: %s\n' "$T_NAME" "$*" | tee /dev/stderr
+  printf '%s: ERROR: %s\n' "$T_NAME" "$*"
+  printf '%s: ERROR: %s\n' "$T_NAME" "$*" >&2
   exit 99
 }
 
 t_skip() {
-  printf '%s: *** SKIP *** %s\n' "$T_NAME" "$*" | tee /dev/stderr
+  printf '%s: *** SKIP *** %s\n' "$T_NAME" "$*"
+  printf '%s: *** SKIP *** %s\n' "$T_NAME" "$*" >&2
   exit 77
 }
 
