@@ -102,6 +102,14 @@ static const char *fuse_unavailable(void) {
   return NULL;
 }
 
+void sim_need_root(void) {
+  if (geteuid() == 0)
+    return;
+  skipped = true;
+  print_message("SKIP: not root: the MSR backend needs CAP_SYS_RAWIO\n");
+  skip();
+}
+
 void sim_start(struct sim *s, const char *spec_text) {
   char spec[sizeof(s->dir) + 8], bin[4096];
   memset(s, 0, sizeof(*s));
@@ -243,8 +251,9 @@ void sim_config(const struct sim *s, struct rapl_config *cfg) {
 
 int sim_exit_status(int cmocka_failed) {
   if (cmocka_failed == 0 && skipped) {
-    fprintf(stderr, "SKIP: %s; the simulator tests did NOT run\n",
-            fuse_unavailable());
+    const char *why = fuse_unavailable();
+    fprintf(stderr, "SKIP: %s; some tests did NOT run\n",
+            why ? why : "see the skipped tests above");
     return 77;
   }
   return cmocka_failed;

@@ -45,6 +45,9 @@ void sim_stop(struct sim *s);
 int sim_teardown(void **state);
 /* Defaults pointed at the mount, MSR device template included. */
 void sim_config(const struct sim *s, struct rapl_config *cfg);
+/* Skips the calling test, saying why, when this process is not root: the
+ * MSR backend's probe checks CAP_SYS_RAWIO before anything else. */
+void sim_need_root(void);
 /* What main returns: cmocka's result, or 77 (automake's SKIP) when every
  * test passed but some could not run for want of FUSE. */
 int sim_exit_status(int cmocka_failed);

@@ -264,6 +264,7 @@ static void test_template_validation(void **state) {
  * expanded device path. */
 static void test_big_cpu_number(void **state) {
   (void)state;
+  sim_need_root();
   char path[512];
   snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/online", tmp);
   write_file(path, "4095\n");
@@ -292,6 +293,7 @@ static void test_big_cpu_number(void **state) {
 /* Reasons cut to the caller's buffer end with "...". */
 static void test_cut_reason(void **state) {
   (void)state;
+  sim_need_root();
   use("two-socket", "intel-adl");
   char small[48];
   assert_int_equal(B->probe(&cfg, small, sizeof(small)), -1);
@@ -305,6 +307,7 @@ static void test_cut_reason(void **state) {
 
 static void test_probe_missing_module(void **state) {
   (void)state;
+  sim_need_root();
   use("two-socket", "intel-adl");
   /* no device at all: the msr module is not loaded */
   assert_int_equal(B->probe(&cfg, why, sizeof(why)), -1);

@@ -269,7 +269,7 @@ static void no_powercap_errors_once_then_recovers(void **state) {
   snprintf(cmd, sizeof(cmd), "cp -a '%s'/sys/. '%s'/sys/",
            fixture_path("powercap/one-socket"), root);
   assert_int_equal(system(cmd), 0);
-  /* Retried at every read a second apart, or up to 10% less: found at once. */
+  /* Retried at every read a second apart, or up to 25% less: found at once. */
   assert_int_equal(read_at(r, 3 * SEC - SEC / 10, &seen), 4);
   assert_string_equal(rapl_reader_backend(r)->name, "powercap");
   rapl_reader_destroy(r);

@@ -408,7 +408,7 @@ static void reset_warning_once_per_stretch(void **state) {
 }
 
 /* No RAPL for a while, then it appears: discovery is retried at most once a
- * second (a read up to 10% early counts), the first read of the stretch
+ * second (a read up to 25% early counts), the first read of the stretch
  * fails and later ones do not, and the zones are found without waiting for
  * collectd's back-off. */
 static void discovery_retried_once_a_second(void **state) {
@@ -542,7 +542,7 @@ static void msr_reports_the_same_watts_as_powercap(void **state) {
   sim_stop(&sim);
 }
 
-/* MSRMinInterval holds reads back for that long less RAPL_EARLY_SLACK (10%),
+/* MSRMinInterval holds reads back for that long less RAPL_EARLY_SLACK (25%),
  * which lets collectd's slightly early reads through, and no less. */
 static void msr_min_interval_boundary(void **state) {
   (void)state;
@@ -557,12 +557,12 @@ static void msr_min_interval_boundary(void **state) {
   assert_int_equal(read_now(r, &seen), 6);
   sim_advance_ms(&sim, 150);
   assert_int_equal(read_now(r, &seen), 0);
-  sim_advance_ns(&sim, 299999999); /* 1 ns short of 0.45 s */
+  sim_advance_ns(&sim, 224999999); /* 1 ns short of 0.375 s */
   assert_int_equal(read_now(r, &seen), 0);
   sim_advance_ns(&sim, 1);
   assert_int_equal(read_now(r, &seen), 6);
-  assert_watts(&seen, two_socket_watts, 6); /* over the whole 0.45 s */
-  assert_energy(&seen, two_socket_watts, 6, 0.45);
+  assert_watts(&seen, two_socket_watts, 6); /* over the whole 0.375 s */
+  assert_energy(&seen, two_socket_watts, 6, 0.375);
   rapl_reader_destroy(r);
   sim_stop(&sim);
 }

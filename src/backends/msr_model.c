@@ -433,22 +433,3 @@ void rapl_format_joules(double joules, char *out, size_t outlen) {
   else
     rapl_msg(out, outlen, "%.5g uJ", joules * 1e6);
 }
-
-char *rapl_vmsg(char *out, size_t outlen, const char *fmt, va_list ap) {
-  if (outlen == 0)
-    return out;
-  int n = vsnprintf(out, outlen, fmt, ap);
-  if (n < 0)
-    out[0] = '\0';
-  else if ((size_t)n >= outlen && outlen > 3)
-    memcpy(out + outlen - 4, "...", 4);
-  return out;
-}
-
-char *rapl_msg(char *out, size_t outlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  rapl_vmsg(out, outlen, fmt, ap);
-  va_end(ap);
-  return out;
-}

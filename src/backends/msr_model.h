@@ -5,6 +5,7 @@
 #ifndef RAPL_MSR_MODEL_H
 #define RAPL_MSR_MODEL_H
 
+#include "rapl_log.h"
 #include "zone_kind.h"
 
 #include <stdarg.h>
@@ -117,17 +118,5 @@ double rapl_msr_zone_unit_explain(const struct rapl_cpu_model *m,
 
 /* A unit as the log shows it: "61.035 uJ", "15.3 uJ", "1 J". */
 void rapl_format_joules(double joules, char *out, size_t outlen);
-
-/* The size of the backends' own message buffers: one size, as large as the
- * longest line a scan log keeps, so that a message is cut at most once, where
- * the caller's buffer is smaller. */
-#define RAPL_MSG_MAX 2048
-
-/* vsnprintf into a fixed buffer that ends with "..." when the text did not
- * fit, so that a cut message never passes for a whole one. Returns out. */
-char *rapl_msg(char *out, size_t outlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-char *rapl_vmsg(char *out, size_t outlen, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
 
 #endif

@@ -17,20 +17,19 @@ void rapl_log_set_sink(rapl_log_sink sink, void *ud) {
   current_ud = sink ? ud : NULL;
 }
 
-static void format(char *out, size_t len, const char *fmt, va_list ap) {
-  int n = vsnprintf(out, len, fmt, ap);
-  if (n >= 0 && (size_t)n < len)
-    return;
-  if (len >= 4)
-    memcpy(out + len - 4, "...", 4);
-  else if (len > 0)
+char *rapl_vmsg(char *out, size_t outlen, const char *fmt, va_list ap) {
+  int n = vsnprintf(out, outlen, fmt, ap);
+  if (n < 0 && outlen > 0)
     out[0] = '\0';
+  else if ((size_t)n >= outlen && outlen > 3)
+    memcpy(out + outlen - 4, "...", 4);
+  return out;
 }
 
-char *rapl_message(char *out, size_t len, const char *fmt, ...) {
+char *rapl_msg(char *out, size_t outlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  format(out, len, fmt, ap);
+  rapl_vmsg(out, outlen, fmt, ap);
   va_end(ap);
   return out;
 }

@@ -211,9 +211,9 @@ static void rename_message(char *err, size_t errlen, const char *from,
   size_t n = strlen(from);
   if (strcmp(from, to) == 0 || strncmp(err, from, n) != 0 || err[n] != ':')
     return;
-  char rest[RAPL_MESSAGE_MAX];
-  rapl_message(rest, sizeof(rest), "%s", err + n);
-  rapl_message(err, errlen, "%s%s", to, rest);
+  char rest[RAPL_MSG_MAX];
+  rapl_msg(rest, sizeof(rest), "%s", err + n);
+  rapl_msg(err, errlen, "%s%s", to, rest);
 }
 
 int rapl_option_set_text(const struct rapl_option *o, struct rapl_config *cfg,

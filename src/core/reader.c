@@ -61,7 +61,7 @@ struct rapl_reader {
   bool platypus_warned; /* once per stretch of MSR use */
   rapl_clock_fn clock;
   void *clock_ud;
-  char last_error[RAPL_MESSAGE_MAX];
+  char last_error[RAPL_MSG_MAX];
 };
 
 static int64_t monotonic_ns(void *ud) {
@@ -87,35 +87,33 @@ static bool try_backend(const struct rapl_backend *b,
 const struct rapl_backend *rapl_select_backend(const struct rapl_config *cfg,
                                                struct rapl_zone_set *out,
                                                char *why, size_t whylen) {
-  char powercap_why[RAPL_MESSAGE_MAX / 2] = "no zone found";
-  char msr_why[RAPL_MESSAGE_MAX / 2] = "no zone found";
+  char powercap_why[RAPL_MSG_MAX] = "no zone found";
+  char msr_why[RAPL_MSG_MAX] = "no zone found";
 
   if (cfg->msr_force) {
     if (try_backend(&rapl_backend_msr, cfg, out, msr_why, sizeof(msr_why)))
       return &rapl_backend_msr;
-    rapl_message(why, whylen,
-                 "MSRForce is set but the MSR backend cannot read RAPL: %s",
-                 msr_why);
+    rapl_msg(why, whylen,
+             "MSRForce is set but the MSR backend cannot read RAPL: %s",
+             msr_why);
     return NULL;
   }
   if (try_backend(&rapl_backend_powercap, cfg, out, powercap_why,
                   sizeof(powercap_why)))
     return &rapl_backend_powercap;
   if (!cfg->msr_enabled) {
-    rapl_message(
-        why, whylen,
-        "powercap is unavailable: %s. The MSR fallback is disabled: set "
-        "\"MSREnabled true\" to allow it, after reading the README's "
-        "section \"Security\" (PLATYPUS, CVE-2020-8694/8695)",
-        powercap_why);
+    rapl_msg(why, whylen,
+             "powercap is unavailable: %s. The MSR fallback is disabled: set "
+             "\"MSREnabled true\" to allow it, after reading the README's "
+             "section \"Security\" (PLATYPUS, CVE-2020-8694/8695)",
+             powercap_why);
     return NULL;
   }
   if (try_backend(&rapl_backend_msr, cfg, out, msr_why, sizeof(msr_why)))
     return &rapl_backend_msr;
-  rapl_message(
-      why, whylen,
-      "powercap is unavailable (%s) and the MSR fallback failed too (%s)",
-      powercap_why, msr_why);
+  rapl_msg(why, whylen,
+           "powercap is unavailable (%s) and the MSR fallback failed too (%s)",
+           powercap_why, msr_why);
   return NULL;
 }
 
@@ -317,7 +315,7 @@ static void announce(struct rapl_reader *r, const struct rapl_backend *b,
 
 static bool select_and_open(struct rapl_reader *r, const char *reason) {
   struct rapl_zone_set set = {0};
-  char why[RAPL_MESSAGE_MAX];
+  char why[RAPL_MSG_MAX];
   const struct rapl_backend *b =
       rapl_select_backend(&r->cfg, &set, why, sizeof(why));
   if (b == NULL) {
@@ -341,7 +339,7 @@ static bool discovery_due(struct rapl_reader *r, int64_t now_ns) {
 
 static void rescan(struct rapl_reader *r) {
   struct rapl_zone_set set = {0};
-  char why[RAPL_MESSAGE_MAX];
+  char why[RAPL_MSG_MAX];
   if (r->backend->open(&r->cfg, &set, why, sizeof(why)) > 0) {
     r->rescanning = true;
     adopt_set(r, &set);
@@ -517,15 +515,15 @@ static const struct rapl_backend *prepare_switch(struct rapl_reader *r,
     r->pending = false;
     return NULL;
   }
-  char why[RAPL_MESSAGE_MAX];
+  char why[RAPL_MSG_MAX];
   const struct rapl_backend *b =
       rapl_select_backend(&r->pending_cfg, set, why, sizeof(why));
   if (b == NULL) {
-    char msg[RAPL_MESSAGE_MAX];
-    rapl_message(msg, sizeof(msg),
-                 "the new configuration cannot read RAPL (%s); still reading "
-                 "with the previous one through %s",
-                 why, r->backend->name);
+    char msg[RAPL_MSG_MAX];
+    rapl_msg(msg, sizeof(msg),
+             "the new configuration cannot read RAPL (%s); still reading "
+             "with the previous one through %s",
+             why, r->backend->name);
     report_error_once(r, msg);
   }
   return b;
@@ -536,7 +534,7 @@ static const struct rapl_backend *prepare_switch(struct rapl_reader *r,
 static const struct rapl_backend *preferred_again(struct rapl_reader *r,
                                                   struct rapl_zone_set *set) {
   const struct rapl_backend *b = preferred_backend(&r->cfg);
-  char why[RAPL_MESSAGE_MAX];
+  char why[RAPL_MSG_MAX];
   if (b == r->backend || b->probe(&r->cfg, why, sizeof(why)) != 0)
     return NULL;
   if (b->open(&r->cfg, set, why, sizeof(why)) > 0)
@@ -609,9 +607,9 @@ static size_t open_zones(const struct rapl_reader *r) {
  * remounted): selection runs again at once, so a fallback takes over in the
  * same read, and its zones are baselined right away. */
 static void reselect(struct rapl_reader *r) {
-  char reason[RAPL_MESSAGE_MAX];
-  rapl_message(reason, sizeof(reason), "every zone of %s was lost",
-               r->backend->name);
+  char reason[RAPL_MSG_MAX];
+  rapl_msg(reason, sizeof(reason), "every zone of %s was lost",
+           r->backend->name);
   rapl_log(RAPL_LOG_WARNING, "%s; selecting a backend again", reason);
   retire_all(r);
   r->last_discovery_ns = r->clock(r->clock_ud);

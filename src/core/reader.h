@@ -24,7 +24,9 @@ struct rapl_reader;
 
 /* MSRMinInterval and the one-second retry of discovery let reads through
  * that come up to this fraction early: collectd's scheduler is not exact. */
-#define RAPL_EARLY_SLACK 0.1
+/* A read that collectd delays by up to this fraction is followed by one
+ * that early: a quarter keeps such reads under load. */
+#define RAPL_EARLY_SLACK 0.25
 
 /* Never fails for lack of hardware: selection happens at the first read. */
 struct rapl_reader *rapl_reader_create(const struct rapl_config *cfg);

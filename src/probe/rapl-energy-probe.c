@@ -372,9 +372,9 @@ static int parse_args(int argc, char **argv, struct options *opt) {
         char cwd[RAPL_PATH_MAX];
         if (optarg[0] != '/' && optarg[0] != '\0' &&
             getcwd(cwd, sizeof(cwd)) != NULL)
-          rapl_message(path, sizeof(path), "%s/%s", cwd, optarg);
+          rapl_msg(path, sizeof(path), "%s/%s", cwd, optarg);
         else
-          rapl_message(path, sizeof(path), "%s", optarg);
+          rapl_msg(path, sizeof(path), "%s", optarg);
         if (rapl_option_set_text(o, &opt->cfg, name, path, err, sizeof(err)) !=
             0) {
           fprintf(stderr, PROG ": %s\n", err);
@@ -517,7 +517,7 @@ struct backend_report {
   enum verdict verdict;
   bool works; /* probe and open succeed */
   int zones;
-  char why[RAPL_MESSAGE_MAX]; /* why it cannot read, when !works */
+  char why[RAPL_MSG_MAX]; /* why it cannot read, when !works */
   const char *policy;         /* why the plugin would not use it anyway */
   const char *remedy;
 };
@@ -951,7 +951,7 @@ int main(int argc, char **argv) {
   }
 
   struct rapl_zone_set set = {0};
-  char why[RAPL_MESSAGE_MAX] = "";
+  char why[RAPL_MSG_MAX] = "";
   const struct rapl_backend *chosen =
       rapl_select_backend(&opt.cfg, &set, why, sizeof(why));
   struct backend_report reports[8];

@@ -731,6 +731,10 @@ def cmd_faults(args):
             src = {r.meta.get("rapl_backend") for r in recs
                    if r.time == first[0].time and r.type == "energy"}
             res.ok(src == {args.backend}, "its zones came from %s" % sorted(src))
+            later = [c.value for c in counts if c.time > first[0].time]
+            res.ok(len(later) >= 5 and all(v == first[0].value for v in later),
+                   "every later read reported all %r zones: %s" %
+                   (first[0].value, later))
     if args.gone is not None:
         before = [c for c in counts if c.time < args.gone]
         after = [c for c in counts if c.time >= args.gone + 1.5]
