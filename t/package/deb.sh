@@ -315,10 +315,16 @@ last_value() {
   [ -n "$f" ] && tail -n 1 "$f" | cut -d, -f2
 }
 
-# wait_for FILE-GLOB SECONDS: until the csv file has a value.
+# values FILE-GLOB: how many values the csv files under RUN/csv hold.
+values() {
+  find "$RUN/csv" -path "$RUN/csv/*/$1-*" -exec cat {} + 2>/dev/null |
+    grep -c '^[0-9]'
+}
+
+# wait_for FILE-GLOB SECONDS [N]: until the csv files hold N values (1).
 wait_for() {
   for _ in $(seq $(($2 * 10))); do
-    [ -n "$(last_value "$1")" ] && return 0
+    [ "$(values "$1")" -ge "${3:-1}" ] && return 0
     sleep 0.1
   done
   return 1
@@ -327,16 +333,18 @@ wait_for() {
 t_say "collectd with Debian's collectd.conf and the drop-in, on the simulated two-socket machine"
 sim_start two-socket-intel.spec
 collectd_start run
-check "power values arrive" wait_for 'rapl_energy-package-1/power-package' 20
+check "power values arrive" wait_for 'rapl_energy-package-1/power-package' 20 2
 check "the loaded plugin is /usr/lib/collectd/rapl_energy.so" \
   grep -q ' /usr/lib/collectd/rapl_energy.so$' "/proc/$CD_PID/maps"
-sleep 2
+# Real time: a value is judged for being the simulator's, neither zero nor a
+# spike (10%); the precision is the end-to-end tests' business.
 for zone in 'package-0/power-package 45.5' 'package-1/power-package 61.25' \
   'package-0/power-dram 7.5' 'platform/power-psys 120'; do
   set -- $zone
+  wait_for "rapl_energy-$1" 10 2
   v=$(last_value "rapl_energy-$1")
-  check "$1 = $v W, within 2% of the simulator's $2 W" \
-    awk -v v="$v" -v w="$2" 'BEGIN { exit !(v != "" && v >= 0.98 * w && v <= 1.02 * w) }'
+  check "$1 = $v W, the simulator's $2 W within 10%" \
+    awk -v v="$v" -v w="$2" 'BEGIN { exit !(v != "" && v >= 0.9 * w && v <= 1.1 * w) }'
 done
 check "gauge-backend-powercap is 1" test "$(last_value 'rapl_energy/gauge-backend-powercap')" = 1.000000
 check "count-zones is 7" test "$(last_value 'rapl_energy/count-zones')" = 7.000000
@@ -355,11 +363,12 @@ stop_sim
 t_say "the same on a machine without RAPL (no powercap, the MSRs not enabled)"
 sim_start two-socket-intel.spec "powercap off"
 collectd_start norapl
-sleep 7
-check "collectd is still running after 7 s" kill -0 "$CD_PID"
-check "the other plugins keep reporting (load, memory)" \
-  sh -c "[ \$(find '$RUN/csv' -path '*/load/load-*' -exec cat {} + | grep -c '^[0-9]') -ge 3 ] &&
-         [ -n \"\$(find '$RUN/csv' -path '*/memory/memory-used-*')\" ]"
+others_report() { wait_for load/load 30 3 && wait_for memory/memory-used 10 3; }
+check "the other plugins keep reporting: 3 values of load and of memory" \
+  others_report
+check "so do this plugin's backend gauges: 3 values" \
+  wait_for rapl_energy/gauge-backend-powercap 10 3
+check "collectd is still running" kill -0 "$CD_PID"
 n=$(grep -cE '\[(error|warning)\] rapl_energy' "$RUN/collectd.log")
 check "the plugin logged one error or warning line (got $n)" test "$n" -eq 1
 check "that line says powercap is unavailable and the MSR fallback disabled" \
