@@ -263,7 +263,7 @@ static void no_powercap_errors_once_then_recovers(void **state) {
   assert_int_equal(fixture_log_count("powercap is unavailable"), 1);
   assert_int_equal(fixture_log_count("no powercap directory"), 1);
   assert_int_equal(fixture_log_count("MSREnabled true"), 1);
-  assert_int_equal(fixture_log_count("Security"), 1);
+  assert_int_equal(fixture_log_count("SECURITY in collectd-rapl_energy(5)"), 1);
 
   char cmd[8192];
   snprintf(cmd, sizeof(cmd), "cp -a '%s'/sys/. '%s'/sys/",

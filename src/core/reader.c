@@ -104,8 +104,8 @@ const struct rapl_backend *rapl_select_backend(const struct rapl_config *cfg,
   if (!cfg->msr_enabled) {
     rapl_msg(why, whylen,
              "powercap is unavailable: %s. The MSR fallback is disabled: set "
-             "\"MSREnabled true\" to allow it, after reading the README's "
-             "section \"Security\" (PLATYPUS, CVE-2020-8694/8695)",
+             "\"MSREnabled true\" to allow it, after reading SECURITY in "
+             "collectd-rapl_energy(5) (PLATYPUS, CVE-2020-8694/8695)",
              powercap_why);
     return NULL;
   }
@@ -306,8 +306,8 @@ static void announce(struct rapl_reader *r, const struct rapl_backend *b,
     rapl_log(RAPL_LOG_WARNING,
              "using the MSR backend: raw RAPL MSR access exposes the PLATYPUS "
              "side channel (CVE-2020-8694/8695), which lets a reader of these "
-             "counters infer other processes' activity; see the README's "
-             "section \"Security\"");
+             "counters infer other processes' activity; see SECURITY in "
+             "collectd-rapl_energy(5)");
   r->platypus_warned = b == &rapl_backend_msr;
   rapl_log(RAPL_LOG_INFO, "backend %s selected, %zu zone(s)%s%s", b->name,
            n_zones, reason ? ": " : "", reason ? reason : "");
