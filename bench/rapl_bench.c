@@ -222,6 +222,7 @@ struct tree {
   char root[256];
   int sockets;
   bool msr;
+  int zone_ctrs; /* counters of the largest zone: a sample reads them all */
   struct floor_file *files;
   int n_files;
 };
@@ -371,6 +372,7 @@ static void make_msr_amd(struct tree *t) {
     if (cpu % 64 == 0)
       add_file(t, dev, 0xC001029B, 8);
   }
+  t->zone_ctrs = 64;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -728,7 +730,8 @@ int main(int argc, char **argv) {
            over > 1.2 ? "!" : " ", naive, ratio,
            miss ? "  MISS (target 1 and 0)" : "");
     if (trees[i].msr) {
-      double per_zone = (double)res.med_ns / res.zones;
+      int zc = trees[i].zone_ctrs > 0 ? trees[i].zone_ctrs : 1;
+      double per_zone = ours_ct * zc;
       if (per_zone > msr_worst)
         msr_worst = per_zone;
     }
@@ -751,8 +754,14 @@ int main(int argc, char **argv) {
   }
   if (!counted_only) {
     if (msr_worst > 0)
-      printf("msr: worst median %.2f us per sample (target 100 us)%s\n",
+      printf("msr: slowest sample (the largest zone's counters at the "
+             "median cost per counter) %.2f us (target 100 us)%s\n",
              msr_worst / 1e3, msr_worst > 100000 ? "  SLOW (not failed)" : "");
+    printf("columns: start_us discovery (create and first read); med/zone "
+           "p99/zn a cycle's median and p99 over its zones; sys/ct calls per "
+           "counter per cycle; alloc allocations per cycle; floor/ct a bare "
+           "pread per counter; ours/ct the reader per counter; naive/zn and "
+           "naive/ the naive reader per zone and against ours\n");
     printf("targets: sys/ct = 1 and alloc = 0 (fail the run); ours/floor <= "
            "1.2 (marked !, never fails)\n");
   }
