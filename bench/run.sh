@@ -23,38 +23,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The wrappers count libc entry points; strace counts every system call the
-# process makes in each counted cycle, libc's own included (a vDSO clock
-# that fell back to a system call would show here). Each tree has 16
-# windows, in the table's order, then 16 of the configuration check.
+# Every system call of each counted cycle, counted by strace.
 if command -v strace >/dev/null; then
-  "$b/bench/rapl_bench" --counted >"$tmp/counted"
-  strace -o "$tmp/trace" "$b/bench/rapl_bench" --counted --mark >/dev/null
   echo
-  echo "strace: system calls per counted cycle (every call between markers)"
-  awk '/^getppid\(/ { w = 1; c = 0; next }
-    /^getsid\(/ { w = 0; print c; next }
-    w { c++ }' "$tmp/trace" >"$tmp/windows"
-  awk 'BEGIN { n = 0 }
-    NR == FNR { g = int((NR - 1) / 16)
-      if (!(g in hi) || $1 > hi[g]) hi[g] = $1
-      if (!(g in lo) || $1 < lo[g]) lo[g] = $1
-      next }
-    /^config-file check/ { name[n] = "config-file check"; want[n++] = 1; next }
-    seen && NF > 3 { name[n] = substr($0, 1, 20); split(substr($0, 21), f, " ")
-      want[n++] = f[2] }
-    /^tree / { seen = 1 }
-    END { bad = 0
-      for (i = 0; i < n; i++) {
-        ok = lo[i] == want[i] && hi[i] == want[i]
-        bad += !ok
-        printf "%-20s %5d calls per cycle (expected %d)%s\n", name[i], hi[i],
-          want[i], ok ? "" : "  MISS"
-      }
-      exit bad != 0 }' "$tmp/windows" "$tmp/counted" || {
-    echo "FAILED: strace counted more system calls than preads"
-    exit 1
-  }
+  sh "$(dirname "$0")/strace_check.sh"
 fi
 
 COLLECTD=${COLLECTD:-/usr/sbin/collectd}
