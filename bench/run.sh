@@ -10,12 +10,18 @@
 # /usr/sbin/collectd), NODE_EXPORTER (default prometheus-node-exporter),
 # BENCH_CYCLES (rapl_bench's timed cycles, default 2000), BENCH_SECONDS
 # (seconds collectd runs per configuration, default 10), BENCH_SCRAPES
-# (scrapes of node_exporter per tree, default 1000), TMPDIR.
+# (scrapes of node_exporter per tree, default 1000), RAPL_BENCH_DIR (where
+# the trees go; default /dev/shm, else TMPDIR, else /tmp).
 set -eu
 b=${abs_top_builddir:-.}
 "$b/bench/rapl_bench" --cycles "${BENCH_CYCLES:-2000}"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rapl_bench_run-XXXXXX")
+# The daemons' trees go where rapl_bench puts its own (tmpfs, like sysfs).
+dir=${RAPL_BENCH_DIR:-}
+if [ -z "$dir" ]; then
+  if [ -w /dev/shm ]; then dir=/dev/shm; else dir=${TMPDIR:-/tmp}; fi
+fi
+tmp=$(mktemp -d "$dir/rapl_bench_run-XXXXXX")
 pids=
 cleanup() {
   for p in $pids; do kill "$p" 2>/dev/null || true; done
