@@ -50,7 +50,6 @@ SECONDS_PER=${BENCH_SECONDS:-10}
 SCRAPES=${BENCH_SCRAPES:-1000}
 # collectd reads this often; a read at 128 zones takes a few ms, well inside.
 INTERVAL=0.01
-TICK=$(getconf CLK_TCK)
 # zone ROOT ID NAME: one intel-rapl zone in the kernel's layout (hex ids,
 # class/powercap symlinks into devices/virtual/powercap).
 zone() {
@@ -90,8 +89,11 @@ tree() {
   done
 }
 
-# ticks PID: user + system CPU of PID so far, in clock ticks.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# cpu_ns PID: CPU time of PID's threads so far, in ns. schedstat counts in
+# ns where /proc/PID/stat counts in ticks (10 ms), too coarse for a cycle of
+# a few hundred us; a thread that exited is not counted, and neither daemon
+# ends threads while it runs steadily.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
 
 # collectd_cpu ROOT WITH: CPU seconds per read cycle of collectd reading
 # ROOT with the plugin (WITH=1) or without it (0). No writer is loaded and
@@ -114,13 +116,13 @@ collectd_cpu() {
   pid=$!
   pids="$pids $pid"
   sleep 1 # start-up and discovery are not a read cycle
-  t0=$(ticks "$pid")
+  t0=$(cpu_ns "$pid")
   sleep "$SECONDS_PER"
-  t1=$(ticks "$pid")
+  t1=$(cpu_ns "$pid")
   kill "$pid"
   wait "$pid" 2>/dev/null || true
-  awk -v t="$((t1 - t0))" -v hz="$TICK" -v s="$SECONDS_PER" -v i="$INTERVAL" \
-    'BEGIN { printf "%.1f", t / hz / (s / i) * 1e6 }'
+  awk -v t0="$t0" -v t1="$t1" -v s="$SECONDS_PER" -v i="$INTERVAL" \
+    'BEGIN { printf "%.1f", (t1 - t0) / 1e3 / (s / i) }'
 }
 
 # node_cpu ROOT ZONES PORT: CPU microseconds per scrape of node_exporter
@@ -153,17 +155,17 @@ node_cpu() {
     curl -sf -o /dev/null "$url"
     i=$((i + 1))
   done
-  t0=$(ticks "$pid")
+  t0=$(cpu_ns "$pid")
   i=0
   while [ "$i" -lt "$SCRAPES" ]; do
     curl -sf -o /dev/null "$url"
     i=$((i + 1))
   done
-  t1=$(ticks "$pid")
+  t1=$(cpu_ns "$pid")
   kill "$pid"
   wait "$pid" 2>/dev/null || true
-  awk -v t="$((t1 - t0))" -v hz="$TICK" -v n="$SCRAPES" \
-    'BEGIN { printf "%.1f", t / hz / n * 1e6 }'
+  awk -v t0="$t0" -v t1="$t1" -v n="$SCRAPES" \
+    'BEGIN { printf "%.1f", (t1 - t0) / 1e3 / n }'
 }
 
 echo
