@@ -28,6 +28,13 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
+# stop PID...: ends daemons this script started and forgets them, so that
+# cleanup never signals a number the system has since given to another.
+stop() {
+  kill "$@" 2>/dev/null || true
+  wait "$@" 2>/dev/null || true
+  for p in "$@"; do pids=$(echo " $pids " | sed "s/ $p / /g"); done
+}
 
 # Every system call of each counted cycle, counted by strace.
 if command -v strace >/dev/null; then
@@ -119,8 +126,7 @@ collectd_cpu() {
   t0=$(cpu_ns "$pid")
   sleep "$SECONDS_PER"
   t1=$(cpu_ns "$pid")
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  stop "$pid"
   awk -v t0="$t0" -v t1="$t1" -v s="$SECONDS_PER" -v i="$INTERVAL" \
     'BEGIN { printf "%.1f", (t1 - t0) / 1e3 / (s / i) }'
 }
@@ -162,8 +168,7 @@ node_cpu() {
     i=$((i + 1))
   done
   t1=$(cpu_ns "$pid")
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  stop "$pid"
   awk -v t0="$t0" -v t1="$t1" -v n="$SCRAPES" \
     'BEGIN { printf "%.1f", (t1 - t0) / 1e3 / n }'
 }
@@ -178,6 +183,7 @@ port=19100
 fit=$tmp/fit
 : >"$fit"
 for spec in "6 2 2" "32 8 3" "128 32 3"; do
+  # shellcheck disable=SC2086 # split "zones sockets subzones" on purpose
   set -- $spec
   root="$tmp/z$1"
   tree "$root" "$2" "$3"
@@ -201,11 +207,11 @@ for spec in "6 2 2" "32 8 3" "128 32 3"; do
     done
     strace -f -ff -qq -o "$tmp/strace" -p "$pid" &
     spid=$!
+    pids="$pids $spid"
     sleep 1
     curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"
     sleep 0.5
-    kill "$spid" "$pid" 2>/dev/null || true
-    wait "$spid" "$pid" 2>/dev/null || true
+    stop "$spid" "$pid"
     # Calls that name the tree, and calls on descriptors opened in it: the
     # socket's reads and writes, the Go runtime's futexes are not counted.
     sc=$(cat "$tmp"/strace.* | awk -v z="$1" -v r="$root" '
