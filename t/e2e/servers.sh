@@ -112,3 +112,33 @@ LoadPlugin write_log
 EOF2
   cat >>"$1"
 }
+
+# srv_judge_points WHAT WATTS SKIP < "time value" lines: asserts every value
+# after the first SKIP within 10% of WATTS and their time-weighted mean (each
+# value weighted by the time since the previous point) within 0.5%, over 5 s
+# or more -- the judge of rapl_check.py, for values a server computed.
+srv_judge_points() {
+  local what=$1 watts=$2 skip=$3 out
+  out=$(awk -v w="$watts" -v skip="$skip" '
+    { n++; t[n] = $1; v[n] = $2 }
+    END {
+      bad = 0; num = 0; den = 0; used = 0
+      for (i = skip + 1; i <= n; i++) {
+        if (v[i] < 0.9 * w || v[i] > 1.1 * w) { bad++; list = list " " v[i] }
+        if (i > 1 && i > skip + 1) { num += v[i] * (t[i] - t[i-1]); den += t[i] - t[i-1] }
+        used++
+      }
+      mean = den > 0 ? num / den : 0
+      printf "%d points (first %d skipped), %d off by more than 10%%%s; mean %.4f W over %.3f s (%+.3f%%)\n", \
+        n, skip, bad, list, mean, den, (mean - w) / w * 100
+      ok = used >= 5 && bad == 0 && den >= 5 && mean >= w * 0.995 && mean <= w * 1.005
+      exit ok ? 0 : 1
+    }')
+  local rc=$?
+  e2e_say "$what: $out"
+  if [ "$rc" -eq 0 ]; then
+    e2e_ok "$what: every value within 10% of $watts W, the mean over 5 s or more within 0.5%"
+  else
+    e2e_fail "$what: every value within 10% of $watts W, the mean over 5 s or more within 0.5%"
+  fi
+}

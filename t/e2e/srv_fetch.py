@@ -8,6 +8,7 @@ them), so that rapl_check.py judges them as it judges collectd's own log.
   influx URL DB OUT     queries InfluxDB 1.x's HTTP API (/query) for every
                         rapl_energy_value point, per instance (socket) and
                         type_instance (zone)
+  influxq URL DB QUERY  prints `time value` of every point QUERY returns
   whisper DIR OUT       reads carbon's whisper files under DIR
                         (<host>/rapl_energy-<socket>/<type>-<zone>.wsp)
 
@@ -108,6 +109,20 @@ def cmd_influx(url, db, out):
     return 0 if n else 1
 
 
+def cmd_influxq(url, db, q):
+    """Prints `time value` (epoch seconds) of every point a query returns."""
+    res = influx_query(url, db, q)
+    r0 = res["results"][0]
+    if "error" in r0:
+        print("ERROR: %s" % r0["error"], file=sys.stderr)
+        return 1
+    for s in r0.get("series", []):
+        for row in s["values"]:
+            if row[1] is not None:
+                print("%.3f %r" % (row[0] / 1000.0, row[1]))
+    return 0
+
+
 def cmd_whisper(top, out):
     import whisper  # python3-whisper
     n = 0
@@ -141,6 +156,8 @@ def main(argv):
             return cmd_prom(argv[2], argv[3])
         if argv[1] == "influx":
             return cmd_influx(argv[2], argv[3], argv[4])
+        if argv[1] == "influxq":
+            return cmd_influxq(argv[2], argv[3], argv[4])
         if argv[1] == "whisper":
             return cmd_whisper(argv[2], argv[3])
     except (IndexError, KeyError, OSError, ValueError) as e:
