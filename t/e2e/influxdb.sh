@@ -140,4 +140,14 @@ for z in package-0/package=45.5 platform/psys=120; do
   q "SELECT non_negative_derivative(\"value\", 1s) FROM \"rapl_energy_value\" WHERE \"host\" = 'e2e' AND \"type\" = 'energy' AND \"instance\" = '$pi' AND \"type_instance\" = '$ti'" |
     srv_judge_points "non_negative_derivative(value, 1s) of $pi energy-$ti" "$w" 1
 done
+# Energy over a range: the sum of non_negative_difference, the joules
+# between the first and the last read (no restart in between).
+want=$(grep "$(_e2e_values_re package-1/energy/package)" "$E2E_TMP/edge.log" |
+  grep -o '"values":\[[0-9.e+-]*' | cut -d[ -f2 | sed -n '1p;$p' | awk 'NR == 1 { a = $1 } END { print $1 - a }')
+got=$(q "SELECT sum(\"j\") FROM (SELECT non_negative_difference(\"value\") AS \"j\" FROM \"rapl_energy_value\" WHERE \"host\" = 'e2e' AND \"type\" = 'energy' AND \"instance\" = 'package-1' AND \"type_instance\" = 'package' AND time > now() - 5m)" | awk '{ print $2 }')
+e2e_assert "energy over the run: sum(non_negative_difference) = $got J, collectd's last - first = $want J" \
+  awk -v a="${got:-0}" -v b="$want" 'BEGIN { exit !(b > 0 && a - b < 1e-6 * b && b - a < 1e-6 * b) }'
+# A wider GROUP BY time sums several reads: average per socket first.
+q "SELECT sum(\"p\") FROM (SELECT mean(\"value\") AS \"p\" FROM \"rapl_energy_value\" WHERE \"host\" = 'e2e' AND \"type\" = 'power' AND \"type_instance\" = 'package' AND time > now() - 5m GROUP BY time(2s), \"instance\" fill(none)) GROUP BY time(2s) fill(none)" |
+  sed '1d;$d' | awk '{ print NR * 2, $2 }' | srv_judge_points "power of the node over 2 s buckets (a subquery averages per socket)" "$total" 0
 e2e_finish
