@@ -13,9 +13,9 @@
 # collectd_rapl_energy_count{rapl_energy="zones"} 7 (without a plugin
 # instance write_prometheus puts the type instance in the plugin's label);
 # the scraped values, with write_prometheus's timestamps, pass the judge of
-# powercap.sh (each power value within 10% of the simulated watts, averages
-# over 5 s or more within 0.5%, energy never decreasing and bounded by the
-# simulator's readings); `promtool check metrics` (Debian's prometheus) finds
+# powercap.sh but for the first read (each power value within 10% of the
+# simulated watts, averages over 5 s or more within 0.5%, energy never
+# decreasing and bounded by the simulator's readings); `promtool check metrics` (Debian's prometheus) finds
 # nothing but the two naming complaints the README explains. Where Debian's
 # prometheus server is installed, it scrapes the same endpoint every second
 # (a plain job and one with honor_labels: true), and the README's PromQL is
@@ -53,6 +53,10 @@ LoadPlugin write_prometheus
   Port "$PORT"
 </Plugin>
 EOF
+# The scraper polls from before collectd starts, to catch the first read
+# (energy 0, no power) before the second replaces it.
+: >"$E2E_TMP/prom.log"
+srv_start prom-scrape "$PYTHON" -S "$E2E_DIR/srv_fetch.py" prom "$URL" "$E2E_TMP/prom.log"
 e2e_collectd_start "$E2E_TMP/edge.conf"
 EDGE_PID=$CD_PID
 # A real Prometheus server (Debian's prometheus), where there is one,
@@ -77,8 +81,6 @@ EOF
     --web.listen-address="127.0.0.1:$PROM" --log.level=warn
   srv_wait_tcp prometheus "$PROM"
 fi
-: >"$E2E_TMP/prom.log"
-srv_start prom-scrape "$PYTHON" -S "$E2E_DIR/srv_fetch.py" prom "$URL" "$E2E_TMP/prom.log"
 # The scraped values are what the judge reads; the waits watch them.
 E2E_LOG="$E2E_TMP/prom.log"
 CD_PID=$EDGE_PID
@@ -167,7 +169,10 @@ e2e_assert "no rapl_energy series beyond power, energy, gauge and count" \
   test -z "$(grep -E '^collectd_rapl_energy_' "$m" | grep -vE '^collectd_rapl_energy_(power|energy|gauge|count)\{')"
 
 e2e_say "the scraped values, judged"
-e2e_check zones --exact "${ZONES[@]}"
+# A scrape every 0.2 s can miss the first read on a loaded machine (its
+# values are replaced a second later), so the baseline is not judged here
+# (powercap.sh does): every power value, the averages, the energy.
+e2e_check steady --average --min-power 8 "${ZONES[@]}"
 e2e_check gauges --active powercap --min 5
 
 if command -v promtool >/dev/null; then
