@@ -17,7 +17,7 @@
 # plugin's, which is due at the same time (both are scheduled from when they
 # were loaded, a millisecond apart): sums of 152.25 W (a socket counted
 # twice), 61.25 W (one socket) and 213.5 W, and intervals without a value,
-# were seen in 3 of 18 intervals on an idle machine. With one read thread
+# were seen in 4 of 18 intervals on an idle machine. With one read thread
 # and the aggregation loaded first, its read always runs just before the
 # plugin's and sums the previous read's values, once each.
 
