@@ -22,7 +22,7 @@
 # checked against it, each result within 10%: collectd's host is
 # exported_instance (instance with honor_labels), the node's power is
 # sum by (exported_instance) of type="package", rate() and deriv() of
-# energy give the watts, count-zones is 7.
+# energy give the watts, increase() the joules, count-zones is 7.
 
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
@@ -137,6 +137,8 @@ if [ -n "$PROM" ]; then
     'sum by (exported_instance) (collectd_rapl_energy_power{job="plain",type="package"})' 106.75
   e2e_assert "power from energy: rate(energy[5s])" promql_near \
     'rate(collectd_rapl_energy_energy{job="plain",rapl_energy="package-1",type="package"}[5s])' 61.25
+  e2e_assert "energy over a range: increase(energy[5s]) = 5 s x 45.5 W" promql_near \
+    'increase(collectd_rapl_energy_energy{job="plain",rapl_energy="package-0",type="package"}[5s])' 227.5
   e2e_assert "power from energy: deriv(energy[5s])" promql_near \
     'deriv(collectd_rapl_energy_energy{job="plain",rapl_energy="platform",type="psys"}[5s])' 120
   e2e_assert "count-zones through Prometheus" promql_near \
