@@ -2,7 +2,7 @@
 # The example of collectd-rapl_energy(5) that sums the sockets' power with
 # collectd's aggregation plugin, taken from the man page as it is and run in
 # the real collectd on the simulated two-socket machine: the sum arrives as
-# the page says (host/rapl_energy-all-sum/power-package) and is the sum of
+# the page says (host/rapl_energy-node/power-package) and is the sum of
 # the simulator's 45.5 and 61.25 W.
 
 # shellcheck source=../probe/common.sh
@@ -43,7 +43,7 @@ sed -n '/^LoadPlugin aggregation$/,/^\.fi$/p' "$PAGE" | sed '/^\.fi$/d; s/\\-/-/
 grep -q '</Plugin>' "$T_TMP/aggregation.conf" ||
   t_error "no aggregation example in $PAGE"
 sed 's/^/    example: /' "$T_TMP/aggregation.conf"
-identifier=$(sed -n 's/^\.I host\/\(rapl_energy\\-all\\-sum\/power\\-package\)$/\1/p' "$PAGE" | sed 's/\\-/-/g')
+identifier=$(sed -n 's/^\.I host\/\(rapl_energy\\-node\/power\\-package\)$/\1/p' "$PAGE" | sed 's/\\-/-/g')
 [ -n "$identifier" ] || t_error "the page names no identifier for the sum"
 
 MNT="$T_TMP/mnt"
