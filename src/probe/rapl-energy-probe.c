@@ -518,7 +518,7 @@ struct backend_report {
   bool works; /* probe and open succeed */
   int zones;
   char why[RAPL_MSG_MAX]; /* why it cannot read, when !works */
-  const char *policy;         /* why the plugin would not use it anyway */
+  const char *policy;     /* why the plugin would not use it anyway */
   const char *remedy;
 };
 
