@@ -565,6 +565,9 @@ static void hand_over(struct rapl_reader *r, struct tracked_zone *t,
     rapl_energy_rebase(&t->energy, t->prev, t->zone.n_counters,
                        t->zone.joules_per_unit);
     rapl_energy_set_bound(&t->energy, plausible_watts(&t->zone));
+    /* The zone already belongs to the new backend while the others of this
+     * pass still read through the old one: sampling goes through
+     * r->backend, so it names the new one for this zone alone. */
     const struct rapl_backend *old = r->backend;
     r->backend = next;
     baseline_zone(r, t);
