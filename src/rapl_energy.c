@@ -157,8 +157,9 @@ static int rapl_energy_init(void) {
     ERROR(PLUGIN_NAME ": out of memory");
     return -1;
   }
-  INFO(PLUGIN_NAME " %s: sysfs %s, MSR fallback %s", RAPL_ENERGY_VERSION,
-       plugin_cfg.sysfs_path,
+  INFO(PLUGIN_NAME " %s: sysfs %s, perf fallback %s, MSR fallback %s",
+       RAPL_ENERGY_VERSION, plugin_cfg.sysfs_path,
+       plugin_cfg.perf_enabled ? "enabled" : "disabled",
        plugin_cfg.msr_force     ? "forced"
        : plugin_cfg.msr_enabled ? "enabled"
                                 : "disabled");

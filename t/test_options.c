@@ -191,7 +191,8 @@ static void lists(void **state) {
   char out[512];
   rapl_option_list_collectd(out, sizeof(out));
   assert_string_equal(out, "SysfsPath, ProcfsPath, Zone, ReportPower, "
-                           "ReportEnergy, MSREnabled, MSRForce, MSRDevicePath, "
+                           "ReportEnergy, PerfEnabled, MSREnabled, MSRForce, "
+                           "MSRDevicePath, "
                            "MSRMinInterval, ConfigFile");
   rapl_option_list_yaml("msr", out, sizeof(out));
   assert_string_equal(out, "enabled, force, devicePath");

@@ -7,6 +7,7 @@
 #include "cpu_topology.h"
 #include "msr_model.h"
 #include "rapl_log.h"
+#include "rapl_options.h"
 #include "scan_log.h"
 
 #include <errno.h>
@@ -543,6 +544,17 @@ static void msr_close(struct rapl_zone *zone) { rapl_zone_close_fds(zone); }
 
 const struct rapl_backend rapl_backend_msr = {
     .name = "msr",
+    /* Opt-in: raw MSR access bypasses the kernel's PLATYPUS mitigation. */
+    .enabled_by = &rapl_options[RAPL_OPT_MSR_ENABLED],
+    .enable_advice = "set \"MSREnabled true\" to allow it, after reading "
+                     "SECURITY in collectd-rapl_energy(5) (PLATYPUS, "
+                     "CVE-2020-8694/8695)",
+    .forced_by = &rapl_options[RAPL_OPT_MSR_FORCE],
+    .min_interval = &rapl_options[RAPL_OPT_MSR_MIN_INTERVAL],
+    .selected_warning =
+        "raw RAPL MSR access exposes the PLATYPUS side channel "
+        "(CVE-2020-8694/8695), which lets a reader of these counters infer "
+        "other processes' activity; see SECURITY in collectd-rapl_energy(5)",
     .probe = msr_probe,
     .open = msr_open,
     .read = msr_read,

@@ -7,6 +7,7 @@
 #include "rapl_config.h"
 #include "zone_kind.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,8 +56,30 @@ void rapl_zone_set_clear(struct rapl_zone_set *set,
 /* Closes a zone's descriptors and frees its counters. */
 void rapl_zone_close_fds(struct rapl_zone *zone);
 
+struct rapl_option;
+
+/* A backend's description: its I/O, and the policy the reader core applies
+ * to every backend alike, as data, so that adding a backend adds a
+ * description and an entry in rapl_backends[] and changes no core logic. */
 struct rapl_backend {
   const char *name;
+  /* A boolean option that must be true for selection to consider this
+   * backend; NULL: always considered. */
+  const struct rapl_option *enabled_by;
+  /* Said when enabled_by is false and no backend read: how, and after what,
+   * to turn it on. */
+  const char *enable_advice;
+  /* A boolean option that, when true, makes this the only backend tried. */
+  const struct rapl_option *forced_by;
+  /* A seconds option: reads closer together than this are held back (with
+   * RAPL_EARLY_SLACK); NULL: no minimum. */
+  const struct rapl_option *min_interval;
+  /* Logged as a warning when this backend starts serving; NULL: none. */
+  const char *selected_warning;
+  /* Every open starts its counters from zero (perf events do): a zone
+   * reopened after an outage has a new counter, never bridged across the
+   * gap. */
+  bool counts_from_open;
   /* Cheap check whether this backend can work here: 0, or -1 with the reason
    * (missing directory, missing privilege, ...) in why. */
   int (*probe)(const struct rapl_config *cfg, char *why, size_t whylen);
@@ -64,7 +87,8 @@ struct rapl_backend {
    * returns how many were added to out, or -1 with why filled when none. */
   int (*open)(const struct rapl_config *cfg, struct rapl_zone_set *out,
               char *why, size_t whylen);
-  /* Samples all counters of a zone, one pread each, into raw[n_counters].
+  /* Samples all counters of a zone, one pread (or read) each, into
+   * raw[n_counters].
    * Returns 0, -EBADMSG when a counter holds something that is not a value
    * (the zone stays open, the reading is withheld), or another negative errno
    * when the zone cannot be read (it is closed and rediscovered later).
@@ -75,6 +99,7 @@ struct rapl_backend {
 };
 
 extern const struct rapl_backend rapl_backend_powercap;
+extern const struct rapl_backend rapl_backend_perf;
 extern const struct rapl_backend rapl_backend_msr;
 
 /* Every backend the plugin knows, in order of preference; NULL-terminated. */

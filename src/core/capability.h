@@ -1,11 +1,15 @@
-/* Whether this process may read MSRs: the msr driver checks CAP_SYS_RAWIO at
- * open. Asked of the kernel with capget(2); no libcap. */
+/* Whether this process holds a capability: the msr driver checks
+ * CAP_SYS_RAWIO at open, perf_event_open wants CAP_PERFMON or CAP_SYS_ADMIN
+ * for system-wide events. Asked of the kernel with capget(2); no libcap. */
 #ifndef RAPL_CAPABILITY_H
 #define RAPL_CAPABILITY_H
 
 #include <stddef.h>
 
+/* include/uapi/linux/capability.h; CAP_PERFMON is Linux 5.8's. */
 #define RAPL_CAP_SYS_RAWIO 17
+#define RAPL_CAP_SYS_ADMIN 21
+#define RAPL_CAP_PERFMON 38
 
 /* 1 when `cap` is in this thread's effective set, 0 when not, -1 with err
  * filled when the kernel could not be asked. */

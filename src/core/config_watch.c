@@ -24,11 +24,12 @@ static void describe_config(const struct rapl_config *cfg, char *out,
   }
   snprintf(out, outlen,
            "msr.enabled=%s msr.force=%s msr.devicePath=%s "
-           "msrMinInterval=%g zones=%s sysfs=%s procfs=%s reportPower=%s "
-           "reportEnergy=%s",
+           "msrMinInterval=%g perfEnabled=%s zones=%s sysfs=%s procfs=%s "
+           "reportPower=%s reportEnergy=%s",
            cfg->msr_enabled ? "true" : "false",
            cfg->msr_force ? "true" : "false", cfg->msr_device_path,
-           cfg->msr_min_interval, zones, cfg->sysfs_path, cfg->procfs_path,
+           cfg->msr_min_interval, cfg->perf_enabled ? "true" : "false", zones,
+           cfg->sysfs_path, cfg->procfs_path,
            cfg->report_power ? "true" : "false",
            cfg->report_energy ? "true" : "false");
 }

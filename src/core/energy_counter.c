@@ -85,6 +85,13 @@ enum rapl_energy_status rapl_energy_update(struct rapl_energy_state *s,
     return RAPL_ENERGY_RESET;
   }
   s->units += sum;
+  if (s->units >= RAPL_ENERGY_FOLD_UNITS) {
+    /* 64-bit counters in fine units (perf counts 2^-32 J) would overflow
+     * the sum within weeks: the joules move into the base while the units
+     * are still exact in a double. */
+    s->epoch_base_j += (double)s->units * s->unit_j;
+    s->units = 0;
+  }
   take_baseline(s, raw, now_ns);
   *power_w = joules / seconds;
   return RAPL_ENERGY_OK;

@@ -32,6 +32,10 @@ enum rapl_energy_status {
   RAPL_ENERGY_INVALID   /* a value outside the counter's range: ignored */
 };
 
+/* Accumulated units are folded into joules at this many: exact in a double
+ * (2^53), reached after days at most, so the fold costs nothing. */
+#define RAPL_ENERGY_FOLD_UNITS (UINT64_C(1) << 52)
+
 struct rapl_energy_state {
   size_t n;            /* counters summed into this zone */
   uint64_t *prev;      /* last raw value of each counter */

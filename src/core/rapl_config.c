@@ -56,6 +56,7 @@ void rapl_config_defaults(struct rapl_config *cfg) {
   cfg->zone_mask = RAPL_ZONE_MASK_ALL;
   cfg->report_power = true;
   cfg->report_energy = true;
+  cfg->perf_enabled = true;
   strcpy(cfg->msr_device_path, "/dev/cpu/%d/msr");
   cfg->msr_min_interval = 1.0;
 }
@@ -199,8 +200,8 @@ bool rapl_config_same_selection(const struct rapl_config *a,
                                 const struct rapl_config *b) {
   return strcmp(a->sysfs_path, b->sysfs_path) == 0 &&
          strcmp(a->procfs_path, b->procfs_path) == 0 &&
-         a->zone_mask == b->zone_mask && a->msr_enabled == b->msr_enabled &&
-         a->msr_force == b->msr_force &&
+         a->zone_mask == b->zone_mask && a->perf_enabled == b->perf_enabled &&
+         a->msr_enabled == b->msr_enabled && a->msr_force == b->msr_force &&
          strcmp(a->msr_device_path, b->msr_device_path) == 0;
 }
 

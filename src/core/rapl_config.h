@@ -17,6 +17,7 @@ struct rapl_config {
   unsigned zone_mask;              /* RAPL_ZONE_MASK bits to report */
   bool report_power;
   bool report_energy;
+  bool perf_enabled;
   bool msr_enabled;
   bool msr_force;
   char msr_device_path[RAPL_PATH_MAX]; /* template with exactly one %d */

@@ -62,6 +62,17 @@ const struct rapl_option rapl_options[RAPL_OPT_COUNT] = {
         .help = "dispatch energy-<zone> (J since the plugin started)",
     },
     {
+        .id = RAPL_OPT_PERF_ENABLED,
+        .collectd_key = "PerfEnabled",
+        .yaml = {{"rapl_energy", "perfEnabled"}},
+        .flag = "perf",
+        .type = RAPL_OPT_BOOL,
+        .value_name = "BOOL",
+        .default_text = "true",
+        .help = "allow the perf_event power PMU backend where powercap cannot "
+                "read",
+    },
+    {
         .id = RAPL_OPT_MSR_ENABLED,
         .collectd_key = "MSREnabled",
         .yaml = {{"msr", "enabled"}, {"rapl_energy", "msrEnabled"}},
@@ -69,8 +80,8 @@ const struct rapl_option rapl_options[RAPL_OPT_COUNT] = {
         .type = RAPL_OPT_BOOL,
         .value_name = "BOOL",
         .default_text = "false",
-        .help = "allow the MSR backend where powercap cannot read (bypasses "
-                "the PLATYPUS mitigation)",
+        .help = "allow the MSR backend where neither powercap nor perf can "
+                "read (bypasses the PLATYPUS mitigation)",
         .msr_switch = true,
     },
     {
@@ -182,6 +193,8 @@ static bool *bool_field(const struct rapl_option *o, struct rapl_config *cfg) {
     return &cfg->report_power;
   case RAPL_OPT_REPORT_ENERGY:
     return &cfg->report_energy;
+  case RAPL_OPT_PERF_ENABLED:
+    return &cfg->perf_enabled;
   case RAPL_OPT_MSR_ENABLED:
     return &cfg->msr_enabled;
   case RAPL_OPT_MSR_FORCE:
@@ -236,6 +249,11 @@ int rapl_option_set_text(const struct rapl_option *o, struct rapl_config *cfg,
     snprintf(err, errlen, "%s: expected %s", name, o->value_name);
     return -1;
   }
+}
+
+double rapl_option_get_seconds(const struct rapl_option *o,
+                               const struct rapl_config *cfg) {
+  return o->id == RAPL_OPT_MSR_MIN_INTERVAL ? cfg->msr_min_interval : 0.0;
 }
 
 int rapl_option_set_seconds(const struct rapl_option *o,

@@ -17,6 +17,7 @@ enum rapl_option_id {
   RAPL_OPT_ZONE,
   RAPL_OPT_REPORT_POWER,
   RAPL_OPT_REPORT_ENERGY,
+  RAPL_OPT_PERF_ENABLED,
   RAPL_OPT_MSR_ENABLED,
   RAPL_OPT_MSR_FORCE,
   RAPL_OPT_MSR_DEVICE_PATH,
@@ -89,6 +90,9 @@ void rapl_option_set_bool(const struct rapl_option *o, struct rapl_config *cfg,
                           bool value);
 bool rapl_option_get_bool(const struct rapl_option *o,
                           const struct rapl_config *cfg);
+/* A RAPL_OPT_SECONDS option's value in cfg; 0 for any other option. */
+double rapl_option_get_seconds(const struct rapl_option *o,
+                               const struct rapl_config *cfg);
 int rapl_option_set_text(const struct rapl_option *o, struct rapl_config *cfg,
                          const char *name, const char *value, char *err,
                          size_t errlen);

@@ -2,9 +2,11 @@
 
 #include "energy_counter.h"
 #include "rapl_log.h"
+#include "rapl_options.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +58,11 @@ struct rapl_reader {
   bool have_read;
   int64_t last_discovery_ns;
   bool have_discovered;
-  bool failing;         /* in a stretch of reads that no backend served */
-  bool rescanning;      /* adopting what a rescan found */
-  bool platypus_warned; /* once per stretch of MSR use */
+  bool failing;    /* in a stretch of reads that no backend served */
+  bool rescanning; /* adopting what a rescan found */
+  /* The backend whose selected_warning was logged last: once per stretch of
+   * its use. */
+  const struct rapl_backend *warned;
   rapl_clock_fn clock;
   void *clock_ud;
   char last_error[RAPL_MSG_MAX];
@@ -84,36 +88,76 @@ static bool try_backend(const struct rapl_backend *b,
   return false;
 }
 
+static bool option_true(const struct rapl_option *o,
+                        const struct rapl_config *cfg) {
+  return o != NULL && rapl_option_get_bool(o, cfg);
+}
+
+/* The backend cfg insists on, or NULL. */
+static const struct rapl_backend *
+forced_backend(const struct rapl_config *cfg) {
+  for (size_t i = 0; rapl_backends[i] != NULL; i++)
+    if (option_true(rapl_backends[i]->forced_by, cfg))
+      return rapl_backends[i];
+  return NULL;
+}
+
+/* Whether selection under cfg may use b. */
+static bool considered(const struct rapl_backend *b,
+                       const struct rapl_config *cfg) {
+  const struct rapl_backend *forced = forced_backend(cfg);
+  if (forced != NULL)
+    return b == forced;
+  return b->enabled_by == NULL || option_true(b->enabled_by, cfg);
+}
+
+/* Appends "; " and a formatted part to a message that is cut, whole, at
+ * its buffer's end. */
+static void append_reason(char *out, size_t outlen, size_t *o, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
+static void append_reason(char *out, size_t outlen, size_t *o, const char *fmt,
+                          ...) {
+  char part[RAPL_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  rapl_vmsg(part, sizeof(part), fmt, ap);
+  va_end(ap);
+  if (*o + 1 >= outlen)
+    return;
+  rapl_msg(out + *o, outlen - *o, "%s%s", *o ? "; " : "", part);
+  *o += strlen(out + *o);
+}
+
 const struct rapl_backend *rapl_select_backend(const struct rapl_config *cfg,
                                                struct rapl_zone_set *out,
                                                char *why, size_t whylen) {
-  char powercap_why[RAPL_MSG_MAX] = "no zone found";
-  char msr_why[RAPL_MSG_MAX] = "no zone found";
+  char b_why[RAPL_MSG_MAX];
+  size_t o = 0;
+  const struct rapl_backend *forced = forced_backend(cfg);
 
-  if (cfg->msr_force) {
-    if (try_backend(&rapl_backend_msr, cfg, out, msr_why, sizeof(msr_why)))
-      return &rapl_backend_msr;
-    rapl_msg(why, whylen,
-             "MSRForce is set but the MSR backend cannot read RAPL: %s",
-             msr_why);
+  why[0] = '\0';
+  if (forced != NULL) {
+    rapl_msg(b_why, sizeof(b_why), "no zone found");
+    if (try_backend(forced, cfg, out, b_why, sizeof(b_why)))
+      return forced;
+    rapl_msg(why, whylen, "%s is set but the %s backend cannot read RAPL: %s",
+             forced->forced_by->collectd_key, forced->name, b_why);
     return NULL;
   }
-  if (try_backend(&rapl_backend_powercap, cfg, out, powercap_why,
-                  sizeof(powercap_why)))
-    return &rapl_backend_powercap;
-  if (!cfg->msr_enabled) {
-    rapl_msg(why, whylen,
-             "powercap is unavailable: %s. The MSR fallback is disabled: set "
-             "\"MSREnabled true\" to allow it, after reading SECURITY in "
-             "collectd-rapl_energy(5) (PLATYPUS, CVE-2020-8694/8695)",
-             powercap_why);
-    return NULL;
+  for (size_t i = 0; rapl_backends[i] != NULL; i++) {
+    const struct rapl_backend *b = rapl_backends[i];
+    if (!considered(b, cfg)) {
+      append_reason(why, whylen, &o, "%s is disabled (%s is false)%s%s",
+                    b->name, b->enabled_by->collectd_key,
+                    b->enable_advice ? ": " : "",
+                    b->enable_advice ? b->enable_advice : "");
+      continue;
+    }
+    rapl_msg(b_why, sizeof(b_why), "no zone found");
+    if (try_backend(b, cfg, out, b_why, sizeof(b_why)))
+      return b;
+    append_reason(why, whylen, &o, "%s is unavailable: %s", b->name, b_why);
   }
-  if (try_backend(&rapl_backend_msr, cfg, out, msr_why, sizeof(msr_why)))
-    return &rapl_backend_msr;
-  rapl_msg(why, whylen,
-           "powercap is unavailable (%s) and the MSR fallback failed too (%s)",
-           powercap_why, msr_why);
   return NULL;
 }
 
@@ -211,10 +255,12 @@ double rapl_zone_plausible_watts(const struct rapl_zone *z) {
 
 /* The same hardware counter read again: same units, same range, same number
  * of counters. Only then can a reading span an outage. */
-static bool same_counter(const struct tracked_zone *t,
+static bool same_counter(const struct rapl_reader *r,
+                         const struct tracked_zone *t,
                          const struct rapl_zone *z) {
-  return t->energy.baselined && t->energy.unit_j == z->joules_per_unit &&
-         t->zone.range == z->range && t->energy.n == z->n_counters;
+  return !r->backend->counts_from_open && t->energy.baselined &&
+         t->energy.unit_j == z->joules_per_unit && t->zone.range == z->range &&
+         t->energy.n == z->n_counters;
 }
 
 /* Takes ownership of a freshly opened zone: a zone seen before continues its
@@ -260,14 +306,17 @@ static struct tracked_zone *adopt_zone(struct rapl_reader *r,
     }
     if (t->state == ZONE_LOST)
       r->n_lost--;
-    t->bridging = same_counter(t, z);
+    t->bridging = same_counter(r, t, z);
     if (!t->bridging) {
       if (t->energy.baselined)
         rapl_log(RAPL_LOG_NOTICE,
-                 "%s: zone %s/%s now reads a different counter (%s); "
-                 "re-baselined, the energy since its last reading %.3f s ago "
-                 "is not counted",
-                 r->backend->name, z->instance, kind_name(z), z->source,
+                 "%s: zone %s/%s now reads %s (%s); re-baselined, the "
+                 "energy since its last reading %.3f s ago is not counted",
+                 r->backend->name, z->instance, kind_name(z),
+                 r->backend->counts_from_open
+                     ? "a reopened counter that starts from zero"
+                     : "a different counter",
+                 z->source,
                  (double)(r->clock(r->clock_ud) - t->energy.last_ns) / 1e9);
       rapl_energy_rebase(&t->energy, t->prev, z->n_counters,
                          z->joules_per_unit);
@@ -300,15 +349,10 @@ static void announce(struct rapl_reader *r, const struct rapl_backend *b,
                      size_t n_zones, const char *reason) {
   r->backend = b;
   r->last_error[0] = '\0';
-  if (b != &rapl_backend_msr)
-    r->platypus_warned = false;
-  else if (!r->platypus_warned)
-    rapl_log(RAPL_LOG_WARNING,
-             "using the MSR backend: raw RAPL MSR access exposes the PLATYPUS "
-             "side channel (CVE-2020-8694/8695), which lets a reader of these "
-             "counters infer other processes' activity; see SECURITY in "
-             "collectd-rapl_energy(5)");
-  r->platypus_warned = b == &rapl_backend_msr;
+  if (b->selected_warning != NULL && r->warned != b)
+    rapl_log(RAPL_LOG_WARNING, "using the %s backend: %s", b->name,
+             b->selected_warning);
+  r->warned = b;
   rapl_log(RAPL_LOG_INFO, "backend %s selected, %zu zone(s)%s%s", b->name,
            n_zones, reason ? ": " : "", reason ? reason : "");
 }
@@ -348,13 +392,15 @@ static void rescan(struct rapl_reader *r) {
     rapl_zone_set_clear(&set, r->backend->close);
 }
 
-/* MSRMinInterval with RAPL_EARLY_SLACK: collectd's scheduler delivers reads
- * a little early now and then, and a read dropped for a few milliseconds
- * would leave a whole interval without values. */
-static bool msr_held_back(const struct rapl_reader *r, int64_t now_ns) {
-  if (r->backend != &rapl_backend_msr || !r->have_read)
+/* The backend's minimum interval (MSRMinInterval) with RAPL_EARLY_SLACK:
+ * collectd's scheduler delivers reads a little early now and then, and a
+ * read dropped for a few milliseconds would leave a whole interval without
+ * values. */
+static bool held_back(const struct rapl_reader *r, int64_t now_ns) {
+  if (r->backend->min_interval == NULL || !r->have_read)
     return false;
-  double min_ns = r->cfg.msr_min_interval * 1e9 * (1.0 - RAPL_EARLY_SLACK);
+  double min_ns = rapl_option_get_seconds(r->backend->min_interval, &r->cfg) *
+                  1e9 * (1.0 - RAPL_EARLY_SLACK);
   return (double)(now_ns - r->last_read_ns) < min_ns;
 }
 
@@ -497,10 +543,13 @@ static void baseline_zone(struct rapl_reader *r, struct tracked_zone *t) {
     sample_zone(r, t, &ignored);
 }
 
-/* The backend this configuration should use when everything works. */
-static const struct rapl_backend *
-preferred_backend(const struct rapl_config *cfg) {
-  return cfg->msr_force ? &rapl_backend_msr : &rapl_backend_powercap;
+/* Whether a backend ahead of the one in use is allowed by the
+ * configuration: only then is it worth trying again. */
+static bool better_allowed(const struct rapl_reader *r) {
+  for (size_t i = 0; rapl_backends[i] != r->backend; i++)
+    if (considered(rapl_backends[i], &r->cfg))
+      return true;
+  return false;
 }
 
 /* Opens what the pending configuration selects, before the read pass, so
@@ -529,17 +578,18 @@ static const struct rapl_backend *prepare_switch(struct rapl_reader *r,
   return b;
 }
 
-/* While a fallback serves, checks now and then whether the preferred
- * backend reads again; returns it with its zones in set if so. */
+/* While a fallback serves, checks now and then whether a backend ahead of
+ * it in rapl_backends[] reads again; returns the first that does, with its
+ * zones in set. */
 static const struct rapl_backend *preferred_again(struct rapl_reader *r,
                                                   struct rapl_zone_set *set) {
-  const struct rapl_backend *b = preferred_backend(&r->cfg);
   char why[RAPL_MSG_MAX];
-  if (b == r->backend || b->probe(&r->cfg, why, sizeof(why)) != 0)
-    return NULL;
-  if (b->open(&r->cfg, set, why, sizeof(why)) > 0)
-    return b;
-  rapl_zone_set_clear(set, b->close);
+  for (size_t i = 0; rapl_backends[i] != r->backend; i++) {
+    const struct rapl_backend *b = rapl_backends[i];
+    if (considered(b, &r->cfg) &&
+        try_backend(b, &r->cfg, set, why, sizeof(why)))
+      return b;
+  }
   return NULL;
 }
 
@@ -652,15 +702,14 @@ int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud) {
       return no_backend(r);
   }
   r->failing = false;
-  if (msr_held_back(r, now_ns))
+  if (held_back(r, now_ns))
     return 0;
   struct rapl_zone_set incoming = {0};
   const struct rapl_backend *next = NULL;
   const char *reason = "the configuration changed";
   if (r->pending) {
     next = prepare_switch(r, &incoming);
-  } else if ((r->n_lost > 0 || r->incomplete ||
-              preferred_backend(&r->cfg) != r->backend) &&
+  } else if ((r->n_lost > 0 || r->incomplete || better_allowed(r)) &&
              discovery_due(r, now_ns)) {
     next = preferred_again(r, &incoming);
     reason = "the preferred backend reads again";

@@ -23,7 +23,7 @@ import math
 import sys
 
 PLUGIN = "rapl_energy"
-BACKENDS = ("powercap", "msr")
+BACKENDS = ("powercap", "perf", "msr")
 
 
 class Rec:

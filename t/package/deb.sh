@@ -372,7 +372,7 @@ check "collectd is still running" kill -0 "$CD_PID"
 n=$(grep -cE '\[(error|warning)\] rapl_energy' "$RUN/collectd.log")
 check "the plugin logged one error or warning line (got $n)" test "$n" -eq 1
 check "that line says powercap is unavailable and the MSR fallback disabled" \
-  grep -qE '\[error\] rapl_energy: powercap is unavailable: no powercap directory /sys/class/powercap .*The MSR fallback is disabled' "$RUN/collectd.log"
+  grep -qE '\[error\] rapl_energy: powercap is unavailable: no powercap directory /sys/class/powercap .*msr is disabled \(MSREnabled is false\)' "$RUN/collectd.log"
 check "the backend gauges and the zone count still come: count-zones 0" \
   test "$(last_value 'rapl_energy/count-zones')" = 0.000000
 collectd_stop

@@ -34,7 +34,7 @@ json_is "7 zones with source, unit, range and bound" \
 json_is "dram range and read gap" \
   '[round(z["range_j"]) for z in d["zones"] if z["zone"] == "dram"] == [65713, 65713] and abs(min(z["max_read_gap_s"] for z in d["zones"]) - 13.107) < 0.01'
 json_is "msr rejected by policy, with the reason it would not read either" \
-  'd["backends"][1]["name"] == "msr" and d["backends"][1]["verdict"] == "rejected" and d["backends"][1]["policy"].startswith("MSREnabled is false") and "cpu/online" in d["backends"][1]["reason"]'
+  'd["backends"][2]["name"] == "msr" and d["backends"][2]["verdict"] == "rejected" and d["backends"][2]["policy"].startswith("MSREnabled is false") and "cpu/online" in d["backends"][2]["reason"]'
 json_is "the configuration" 'd["config"]["SysfsPath"].endswith("/two-socket/sys") and d["config"]["MSREnabled"] is False and d["config"]["Zone"] == "all"'
 
 t_say "zones that hold garbage: found, but the first read withholds them"
@@ -55,7 +55,7 @@ out_lacks '^SOCKET'
 t_say "no zone in powercap; the MSR fallback allowed but without a CPU tree"
 probe --sysfs "$PC/empty/sys" --msr
 rc_is 1
-out_has '^backend: none: powercap is unavailable \(no RAPL zone \(intel-rapl:\*\) under .*\) and the MSR fallback failed too'
+out_has '^backend: none: powercap is unavailable: no RAPL zone \(intel-rapl:\*\) under .*; perf is unavailable: no perf power PMU .*; msr is unavailable: '
 out_has '^            remedy: the kernel.s RAPL driver registered no zone'
 out_has '^  msr       rejected: cannot read .*/devices/system/cpu/online'
 
@@ -150,13 +150,13 @@ t_say "--config: the example file that make install ships sets the defaults"
 probe --config "$abs_top_srcdir/contrib/rapl_energy.yaml" --json
 rc_is 0
 json_is "valid, every option at its default" \
-  'd["valid"] and d["config"] == {"SysfsPath": "/sys", "ProcfsPath": "/proc", "Zone": "all", "ReportPower": True, "ReportEnergy": True, "MSREnabled": False, "MSRForce": False, "MSRDevicePath": "/dev/cpu/%d/msr", "MSRMinInterval": 1}'
+  'd["valid"] and d["config"] == {"SysfsPath": "/sys", "ProcfsPath": "/proc", "Zone": "all", "ReportPower": True, "ReportEnergy": True, "PerfEnabled": True, "MSREnabled": False, "MSRForce": False, "MSRDevicePath": "/dev/cpu/%d/msr", "MSRMinInterval": 1}'
 
 t_say "--options lists the option table"
 probe --options --json
 rc_is 0
 json_is "every option with its keys" \
-  '[o["collectd"] for o in d] == ["SysfsPath", "ProcfsPath", "Zone", "ReportPower", "ReportEnergy", "MSREnabled", "MSRForce", "MSRDevicePath", "MSRMinInterval", "ConfigFile"] and d[0]["yaml"] == ["host.sysfs", "rapl_energy.sysfsPath"] and d[0]["flag"] == "--sysfs" and d[9]["flag"] == "--config" and d[3]["flag"] is None'
+  '[o["collectd"] for o in d] == ["SysfsPath", "ProcfsPath", "Zone", "ReportPower", "ReportEnergy", "PerfEnabled", "MSREnabled", "MSRForce", "MSRDevicePath", "MSRMinInterval", "ConfigFile"] and d[0]["yaml"] == ["host.sysfs", "rapl_energy.sysfsPath"] and d[0]["flag"] == "--sysfs" and d[10]["flag"] == "--config" and d[3]["flag"] is None'
 probe --help
 rc_is 0
 out_has '^      --msr-force\[=BOOL\] +use the MSR backend even where powercap works \(MSRForce\)$'

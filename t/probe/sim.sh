@@ -129,7 +129,7 @@ probe_nocap() {
 }
 probe_nocap "${ARGS[@]}" --msr-force
 rc_is 1
-out_has '^backend: none: MSRForce is set but the MSR backend cannot read RAPL: reading MSRs needs the CAP_SYS_RAWIO capability, which this process lacks'
+out_has '^backend: none: MSRForce is set but the msr backend cannot read RAPL: reading MSRs needs the CAP_SYS_RAWIO capability, which this process lacks'
 out_has '^  msr       rejected: reading MSRs needs the CAP_SYS_RAWIO capability'
 out_has '^            remedy: run collectd as root, or grant it CAP_SYS_RAWIO \(systemd: AmbientCapabilities=CAP_SYS_RAWIO'
 out_has '^  powercap  not used: MSRForce is true'
@@ -156,9 +156,9 @@ sim_start "$INTEL_SPEC"
 ctl "hide sys/class/powercap"
 probe "${ARGS[@]}" --json
 rc_is 1
-json_is "no backend, and why" 'd["backend"] is None and d["why"].startswith("powercap is unavailable: no powercap directory") and "The MSR fallback is disabled" in d["why"]'
+json_is "no backend, and why" 'd["backend"] is None and d["why"].startswith("powercap is unavailable: no powercap directory") and "msr is disabled (MSREnabled is false)" in d["why"]'
 json_is "powercap rejected with the remedy" 'd["backends"][0]["verdict"] == "rejected" and "intel_rapl_msr" in d["backends"][0]["remedy"] and "--sysfs" in d["backends"][0]["remedy"]'
-json_is "the MSRs would read but are not enabled" 'd["backends"][1]["verdict"] == "not used" and d["backends"][1]["works"] and d["backends"][1]["zones"] == 7 and d["backends"][1]["remedy"].startswith("set MSREnabled true (--msr)")'
+json_is "the MSRs would read but are not enabled" 'd["backends"][2]["verdict"] == "not used" and d["backends"][2]["works"] and d["backends"][2]["zones"] == 7 and d["backends"][2]["remedy"].startswith("set MSREnabled true (--msr)")'
 json_is "no zones" 'd["zones"] == []'
 
 t_say "msr module not loaded: no device"
