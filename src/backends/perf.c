@@ -285,19 +285,25 @@ static void add_zone(struct scan *sc, const struct pmu *pmu, const char *event,
   int fd = perf_open_fn(&attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) {
     int err = errno;
+    char msg[RAPL_MSG_MAX];
     sc->out->n_skipped++;
-    if ((err == EACCES || err == EPERM) && !sc->why[0]) {
-      refused(sc->cfg, event, cpu, err, sc->why, sizeof(sc->why));
+    if (err == EACCES || err == EPERM) {
+      refused(sc->cfg, event, cpu, err, msg, sizeof(msg));
       sc->refused = true;
-    } else if (!sc->why[0])
-      rapl_msg(sc->why, sizeof(sc->why),
+    } else
+      rapl_msg(msg, sizeof(msg),
                "perf_event_open of power/%s/ (type %u, config 0x%llx) on CPU "
                "%d failed: %s",
                event, pmu->type, (unsigned long long)config, cpu,
                strerror(err));
+    /* A refusal is the reason the whole backend fails, whatever failed
+     * before it. */
+    if (!sc->why[0] || sc->refused)
+      rapl_msg(sc->why, sizeof(sc->why), "%s", msg);
+    /* This zone's own failure, not the scan's first. */
     if (!sc->refused)
       rapl_scan_log(&scan_log, RAPL_LOG_ERR, "perf: %s/%s: %s; left out",
-                    instance, rapl_zone_kind_name(kind), sc->why);
+                    instance, rapl_zone_kind_name(kind), msg);
     return;
   }
   struct rapl_zone *z = rapl_zone_set_add(sc->out);

@@ -92,7 +92,7 @@ const struct rapl_option rapl_options[RAPL_OPT_COUNT] = {
         .type = RAPL_OPT_BOOL,
         .value_name = "BOOL",
         .default_text = "false",
-        .help = "use the MSR backend even where powercap works",
+        .help = "use the MSR backend even where powercap or perf works",
         .msr_switch = true,
     },
     {

@@ -114,11 +114,20 @@ static void json_key(FILE *f, const char *key, bool *first) {
   fputc(':', f);
 }
 
+/* The shortest decimal that reads back as v: a unit such as perf's 2^-32 J
+ * comes out exact, 45.5 W stays "45.5". */
 static void json_number(FILE *f, double v) {
-  if (isfinite(v))
-    fprintf(f, "%.10g", v);
-  else
+  char text[32];
+  if (!isfinite(v)) {
     fputs("null", f);
+    return;
+  }
+  for (int digits = 10; digits <= 17; digits++) {
+    snprintf(text, sizeof(text), "%.*g", digits, v);
+    if (strtod(text, NULL) == v)
+      break;
+  }
+  fputs(text, f);
 }
 
 static void json_messages(FILE *f) {
@@ -471,7 +480,8 @@ static int check_config(const struct options *opt) {
 /* -------------------------------------------------- backends and zones */
 
 /* What an operator can do about a reason a backend gave. The backends'
- * messages name the problem; this says what to change. */
+ * messages name the problem; this says what to change. The first needle
+ * found wins, so the specific ones come first. */
 static const struct {
   const char *needle;
   const char *remedy;
@@ -485,6 +495,19 @@ static const struct {
      "and look for intel_rapl in dmesg; virtual machines rarely expose RAPL"},
     {"none of a kind the Zone option selects",
      "widen Zone (--zone): this machine has zones of other kinds"},
+    {"no perf power PMU",
+     "the kernel's RAPL perf driver (CONFIG_PERF_EVENTS_INTEL_RAPL) does not "
+     "know this CPU, or a container hides /sys/bus/event_source: mount the "
+     "host's /sys and point SysfsPath (--sysfs) at it"},
+    {"system-wide events need",
+     "grant collectd CAP_PERFMON (Linux 5.8 and later; systemd: "
+     "AmbientCapabilities=CAP_PERFMON in a drop-in for collectd.service) or "
+     "run it as root; do not lower kernel.perf_event_paranoid to 0 for it: "
+     "that lets every user read the energy counters (PLATYPUS)"},
+    {"refuses perf events",
+     "allow perf_event_open in the policy that confines collectd (the "
+     "SELinux perf_event class, its AppArmor profile, a systemd "
+     "SystemCallFilter or a container's seccomp profile)"},
     {"permission denied",
      "run collectd (and this probe) as root, or grant CAP_DAC_READ_SEARCH; "
      "never make energy_uj readable by everyone (PLATYPUS)"},
@@ -518,25 +541,34 @@ struct backend_report {
   bool works; /* probe and open succeed */
   int zones;
   char why[RAPL_MSG_MAX]; /* why it cannot read, when !works */
-  const char *policy;     /* why the plugin would not use it anyway */
-  const char *remedy;
+  /* Why the plugin would not use it anyway, and what to change: from the
+   * registry's order and the backends' policy data, as the reader's
+   * selection applies them. Empty: none. */
+  char policy[RAPL_MSG_MAX];
+  char remedy[RAPL_MSG_MAX];
 };
 
-static const char POLICY_MSR_OFF[] =
-    "MSREnabled is false (the default): the MSR backend is an opt-in "
-    "fallback, because reading the MSRs bypasses the kernel's PLATYPUS "
-    "mitigation";
-static const char POLICY_MSR_FALLBACK[] =
-    "powercap reads, and the MSRs serve only where it cannot (MSRForce is "
-    "false)";
-static const char POLICY_FORCED[] =
-    "MSRForce is true: the MSR backend is used even where powercap works";
-static const char REMEDY_ENABLE_MSR[] =
-    "set MSREnabled true (--msr) to allow the MSR fallback, after reading "
-    "SECURITY in collectd-rapl_energy(5)";
+static bool option_on(const struct rapl_option *o,
+                      const struct rapl_config *cfg) {
+  return o != NULL && rapl_option_get_bool(o, cfg);
+}
 
-static const char REMEDY_UNFORCE[] =
-    "set MSRForce false (drop --msr-force): powercap reads here";
+/* The backend cfg insists on (its forced_by is true), or NULL. */
+static const struct rapl_backend *
+forced_backend(const struct rapl_config *cfg) {
+  for (size_t i = 0; rapl_backends[i] != NULL; i++)
+    if (option_on(rapl_backends[i]->forced_by, cfg))
+      return rapl_backends[i];
+  return NULL;
+}
+
+/* Position in the order of preference. */
+static size_t rank(const struct rapl_backend *b) {
+  size_t i = 0;
+  while (rapl_backends[i] != NULL && rapl_backends[i] != b)
+    i++;
+  return i;
+}
 
 /* Whether b could read here, as the reader tries it: probe, then open. */
 static void try_backend(const struct rapl_config *cfg,
@@ -552,32 +584,60 @@ static void try_backend(const struct rapl_config *cfg,
     r->why[0] = '\0';
 }
 
+/* A backend that was not chosen: whether it reads, and which rule of the
+ * selection keeps it out (another is forced, its enabled_by is false, or
+ * one before it in the registry reads). */
 static void judge(const struct rapl_config *cfg,
                   const struct rapl_backend *chosen, struct backend_report *r) {
+  const struct rapl_backend *b = r->b;
+  const struct rapl_backend *forced = forced_backend(cfg);
   try_backend(cfg, r);
-  if (r->b == &rapl_backend_msr && !cfg->msr_enabled && !cfg->msr_force)
-    r->policy = POLICY_MSR_OFF;
-  else if (r->b == &rapl_backend_msr && chosen == &rapl_backend_powercap)
-    r->policy = POLICY_MSR_FALLBACK;
-  else if (r->b == &rapl_backend_powercap && cfg->msr_force)
-    r->policy = POLICY_FORCED;
-  r->verdict = r->works && r->policy ? NOT_USED : REJECTED;
-  if (!r->works)
-    r->remedy = remedy_for(r->why);
-  else if (r->policy == POLICY_MSR_OFF && chosen == NULL)
-    r->remedy = REMEDY_ENABLE_MSR;
-  else if (r->policy == POLICY_FORCED && chosen == NULL)
-    r->remedy = REMEDY_UNFORCE;
+  if (forced != NULL) {
+    /* The forced backend itself is judged by whether it reads. */
+    if (forced != b) {
+      const struct rapl_option *o = forced->forced_by;
+      rapl_msg(r->policy, sizeof(r->policy),
+               "%s is true: the %s backend is used even where %s works",
+               o->collectd_key, forced->name, b->name);
+      if (r->works && chosen == NULL)
+        rapl_msg(r->remedy, sizeof(r->remedy),
+                 "set %s false (drop --%s): %s reads here", o->collectd_key,
+                 o->flag, b->name);
+    }
+  } else if (b->enabled_by != NULL && !option_on(b->enabled_by, cfg)) {
+    const struct rapl_option *o = b->enabled_by;
+    rapl_msg(r->policy, sizeof(r->policy), "%s is false%s; true would %s",
+             o->collectd_key,
+             strcmp(o->default_text, "false") == 0 ? " (the default)" : "",
+             o->help);
+    /* Turning it on changes what the plugin reads only where nothing
+     * before it in the registry reads. */
+    if (r->works && (chosen == NULL || rank(chosen) > rank(b)))
+      rapl_msg(r->remedy, sizeof(r->remedy), "%s (--%s)",
+               b->enable_advice ? b->enable_advice : o->collectd_key, o->flag);
+  } else if (chosen != NULL && rank(b) > rank(chosen)) {
+    rapl_msg(r->policy, sizeof(r->policy),
+             "%s reads, and %s serves only where the backends before it "
+             "cannot%s%s%s",
+             chosen->name, b->name, b->forced_by ? " (" : "",
+             b->forced_by ? b->forced_by->collectd_key : "",
+             b->forced_by ? " is false)" : "");
+  }
+  r->verdict = r->works && r->policy[0] ? NOT_USED : REJECTED;
+  if (!r->works && remedy_for(r->why) != NULL)
+    rapl_msg(r->remedy, sizeof(r->remedy), "%s", remedy_for(r->why));
 }
 
-/* "61.0352 uJ", "15.3 uJ", "1 J". */
+/* "61.0352 uJ", "15.3 uJ", "1 J", "0.232831 nJ" (perf's 2^-32 J). */
 static void format_joules(double j, char *out, size_t outlen) {
   if (j >= 1.0)
     snprintf(out, outlen, "%.6g J", j);
   else if (j >= 1e-3)
     snprintf(out, outlen, "%.6g mJ", j * 1e3);
-  else
+  else if (j >= 1e-6)
     snprintf(out, outlen, "%.6g uJ", j * 1e6);
+  else
+    snprintf(out, outlen, "%.6g nJ", j * 1e9);
 }
 
 static bool bound_is_stated(const struct rapl_zone *z, double bound) {
@@ -594,7 +654,9 @@ static void format_bound(const struct rapl_zone *z, char *out, size_t outlen) {
     snprintf(out, outlen, "%.0f W (default)", bound);
 }
 
-/* A sysfs file, or the MSR device(s) and the register. */
+/* A sysfs file, a perf event and its CPU, or the MSR device(s) and the
+ * register: only the MSR backend's counters need more than the source to
+ * be found. */
 static void format_source(const struct rapl_backend *b,
                           const struct rapl_zone *z, char *out, size_t outlen) {
   if (b == &rapl_backend_msr && z->n_counters > 0)
@@ -656,12 +718,12 @@ static void print_text_report(const struct options *opt,
     }
     printf("  %-9s %s: %s\n", r->b->name,
            r->verdict == NOT_USED ? "not used" : "rejected",
-           r->policy ? r->policy : r->why);
-    if (r->policy && r->works)
+           r->policy[0] ? r->policy : r->why);
+    if (r->policy[0] && r->works)
       printf("%sit would read %d zone(s)\n", indent, r->zones);
-    else if (r->policy)
+    else if (r->policy[0])
       printf("%sit could not read either: %s\n", indent, r->why);
-    if (r->remedy)
+    if (r->remedy[0])
       printf("%sremedy: %s\n", indent, r->remedy);
   }
   if (chosen == NULL)
@@ -724,10 +786,33 @@ static void json_report(const struct options *opt,
     fputs(r->works ? "true" : "false", stdout);
     json_key(stdout, "zones", &f);
     fprintf(stdout, "%d", r->zones);
+    /* The policy data the selection applies, so that a script need not
+     * know which option governs which backend. */
+    const struct rapl_backend *b = r->b;
+    json_key(stdout, "enabled_by", &f);
+    if (b->enabled_by)
+      json_string(stdout, b->enabled_by->collectd_key);
+    else
+      fputs("null", stdout);
+    json_key(stdout, "enabled", &f);
+    fputs(b->enabled_by == NULL || option_on(b->enabled_by, &opt->cfg)
+              ? "true"
+              : "false",
+          stdout);
+    json_key(stdout, "forced_by", &f);
+    if (b->forced_by)
+      json_string(stdout, b->forced_by->collectd_key);
+    else
+      fputs("null", stdout);
+    json_key(stdout, "min_interval_s", &f);
+    if (b->min_interval)
+      json_number(stdout, rapl_option_get_seconds(b->min_interval, &opt->cfg));
+    else
+      fputs("null", stdout);
     const char *fields[][2] = {
         {"reason", r->works ? NULL : r->why},
-        {"policy", r->policy},
-        {"remedy", r->remedy},
+        {"policy", r->policy[0] ? r->policy : NULL},
+        {"remedy", r->remedy[0] ? r->remedy : NULL},
     };
     for (size_t k = 0; k < 3; k++) {
       json_key(stdout, fields[k][0], &f);
@@ -899,14 +984,18 @@ static void watch(const struct options *opt) {
   for (long i = 0; i <= reads && !interrupted; i++) {
     batch.n = 0;
     rapl_reader_read(reader, collect, &batch);
-    /* The reader holds MSR reads back as the plugin does; say so rather
-     * than show empty tables. */
-    if (i == 0 && rapl_reader_backend(reader) == &rapl_backend_msr &&
-        opt->interval_s < opt->cfg.msr_min_interval * (1 - RAPL_EARLY_SLACK))
+    /* The reader holds reads of a backend with a minimum interval back as
+     * the plugin does; say so rather than show empty tables. */
+    const struct rapl_backend *rb = rapl_reader_backend(reader);
+    double min_s = rb != NULL && rb->min_interval != NULL
+                       ? rapl_option_get_seconds(rb->min_interval, &opt->cfg)
+                       : 0;
+    if (i == 0 && opt->interval_s < min_s * (1 - RAPL_EARLY_SLACK))
       fprintf(stderr,
-              PROG ": the MSRs are read at most every %g s (MSRMinInterval, "
-                   "--msr-min-interval): readings in between show no zone\n",
-              opt->cfg.msr_min_interval);
+              PROG ": the %s backend is read at most every %g s (%s, --%s): "
+                   "readings in between show no zone\n",
+              rb->name, min_s, rb->min_interval->collectd_key,
+              rb->min_interval->flag);
     if (i > 0) {
       double t = (double)i * opt->interval_s;
       if (opt->json)

@@ -72,11 +72,14 @@ t_setup() {
   trap 'exit 99' INT TERM HUP
 }
 
-# probe ARGS...: runs the probe; P_RC, $T_TMP/out, $T_TMP/err.
+# probe ARGS...: runs the probe (under env "${P_ENV[@]}" and the command
+# prefix "${P_WRAP[@]}", e.g. setpriv, when set); P_RC, $T_TMP/out, $T_TMP/err.
+P_ENV=()
+P_WRAP=()
 probe() {
-  P_ARGS="$*"
+  P_ARGS="${P_WRAP[*]}${P_WRAP[*]:+ }$*"
   P_RC=0
-  "$PROBE" "$@" >"$T_TMP/out" 2>"$T_TMP/err" || P_RC=$?
+  env "${P_ENV[@]}" "${P_WRAP[@]}" "$PROBE" "$@" >"$T_TMP/out" 2>"$T_TMP/err" || P_RC=$?
   t_say "rapl-energy-probe $P_ARGS: exit $P_RC"
 }
 
@@ -108,3 +111,62 @@ except ValueError as e:
 sys.exit(0 if eval(sys.argv[2], {"d": d, "abs": abs}) else 1)
 PY
 }
+
+# watts_match WHAT: the --watch --json samples against WATTS, a Python dict
+# {(socket, zone): watts} of what the simulator draws. Real time: a reading
+# can be off by a preemption between the counter's read and its timestamp,
+# so each is judged for being neither zero nor a spike (10%), and their
+# average over the whole run for accuracy (2%).
+watts_match() {
+  local w='W[(z["socket"], z["zone"])]'
+  json_is "$1: every reading within 10%, every zone in each" \
+    "[W := $WATTS] and all(abs(z[\"watts\"] - $w) <= 0.1 * $w for s in d[\"samples\"] for z in s[\"zones\"]) and all(len(s[\"zones\"]) == len(W) for s in d[\"samples\"])"
+  json_is "$1: the average over the run within 2%" \
+    "[W := $WATTS] and (len(d[\"samples\"]) < 2 or all(abs((z[\"energy_j\"] - f[\"energy_j\"]) / (d[\"samples\"][-1][\"t\"] - d[\"samples\"][0][\"t\"]) - $w) <= 0.02 * $w for f, z in zip(d[\"samples\"][0][\"zones\"], d[\"samples\"][-1][\"zones\"])))"
+}
+
+# --- the simulator (t/sim/raplsim, FUSE) --------------------------------
+
+SIM="$abs_top_builddir/t/sim/raplsim"
+MNT=
+SIM_PID=
+
+# Skips unless the simulator can mount here; call before t_setup.
+sim_require() {
+  if [ "$(id -u)" -ne 0 ]; then
+    t_skip "not root: the FUSE simulator needs root (mount). These tests did NOT run."
+  fi
+  [ -c /dev/fuse ] || t_skip "/dev/fuse is missing: the simulator cannot mount. These tests did NOT run."
+  command -v fusermount3 >/dev/null || t_error "fusermount3 not found (apt-get install fuse3)"
+  [ -x "$SIM" ] || t_error "simulator not built: $SIM (run make check)"
+  T_CLEANUP=sim_stop
+}
+
+sim_stop() {
+  [ -n "$MNT" ] && mountpoint -q "$MNT" && fusermount3 -u "$MNT"
+  if [ -n "$SIM_PID" ]; then
+    wait "$SIM_PID" 2>/dev/null
+    SIM_PID=
+  fi
+  return 0
+}
+
+# sim_start SPEC-TEXT: mounts a simulator on a spec given as text; ARGS
+# points the probe at it.
+sim_start() {
+  sim_stop
+  printf '%s\n' "$1" >"$T_TMP/machine.spec"
+  MNT="$T_TMP/mnt"
+  mkdir -p "$MNT"
+  "$SIM" -f "$T_TMP/machine.spec" "$MNT" >"$T_TMP/sim.log" 2>&1 &
+  SIM_PID=$!
+  for _ in $(seq 50); do
+    [ -d "$MNT/sys" ] && break
+    sleep 0.1
+  done
+  [ -d "$MNT/sys" ] || { cat "$T_TMP/sim.log"; t_error "the simulator did not mount"; }
+  ARGS=(--sysfs "$MNT/sys" --procfs "$MNT/proc"
+    --msr-device-path "$MNT/dev/cpu/%d/msr")
+}
+
+ctl() { printf '%s\n' "$@" >"$MNT/ctl" || t_error "simulator ctl $* failed"; }

@@ -159,7 +159,7 @@ json_is "every option with its keys" \
   '[o["collectd"] for o in d] == ["SysfsPath", "ProcfsPath", "Zone", "ReportPower", "ReportEnergy", "PerfEnabled", "MSREnabled", "MSRForce", "MSRDevicePath", "MSRMinInterval", "ConfigFile"] and d[0]["yaml"] == ["host.sysfs", "rapl_energy.sysfsPath"] and d[0]["flag"] == "--sysfs" and d[10]["flag"] == "--config" and d[3]["flag"] is None'
 probe --help
 rc_is 0
-out_has '^      --msr-force\[=BOOL\] +use the MSR backend even where powercap works \(MSRForce\)$'
+out_has '^      --msr-force\[=BOOL\] +use the MSR backend even where powercap or perf works \(MSRForce\)$'
 out_has '^Exit status: 0 a backend works, 1 none works, 2 usage or configuration error.$'
 probe --version
 rc_is 0
