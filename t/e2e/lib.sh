@@ -56,6 +56,9 @@ CD_PID=
 # Every simulator and collectd started, by name, so that cleanup stops them
 # all whatever the exit path.
 declare -A E2E_SIM_PIDS=() E2E_CD_PIDS=() E2E_CD_MNT=()
+# NAME=VALUE pairs for the environment of the next collectd started (see
+# e2e_perf_preload); empty: collectd gets the test's environment.
+E2E_CD_ENV=()
 
 e2e_say() { printf '%s: %s\n' "$E2E_NAME" "$*"; }
 
@@ -489,7 +492,7 @@ e2e_collectd_start() {
   E2E_LOG="$base.log"
   : >"$E2E_LOG"
   _e2e_sim_snapshot "$base" sim-start
-  $E2E_NICE "$COLLECTD" -f -C "$1" >>"$base.out" 2>&1 &
+  $E2E_NICE env "${E2E_CD_ENV[@]}" "$COLLECTD" -f -C "$1" >>"$base.out" 2>&1 &
   pid=$!
   E2E_CD_PIDS[$base]=$pid
   CD_PID=$pid
@@ -508,6 +511,20 @@ e2e_collectd_start() {
     sleep 0.1
   done
   e2e_say "collectd started on $(basename "$1") (pid $pid)"
+}
+
+# e2e_perf_preload [off]: the collectd daemons started from now on get the
+# perf_event_open seam's LD_PRELOAD module (t/.libs/libraplperf.so), which
+# serves perf events from the current simulator's perf/ files; "off": no
+# preload for the next ones.
+e2e_perf_preload() {
+  local so="$abs_top_builddir/t/.libs/libraplperf.so"
+  if [ "${1:-}" = off ]; then
+    E2E_CD_ENV=()
+    return 0
+  fi
+  [ -f "$so" ] || e2e_error "$so is not built (run make check)"
+  E2E_CD_ENV=(LD_PRELOAD="$so" RAPLSIM_PERF_ROOT="$E2E_MNT")
 }
 
 # e2e_use CONF: makes the collectd started on CONF (running or stopped) the

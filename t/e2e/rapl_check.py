@@ -614,9 +614,13 @@ def cmd_steady(args):
         key = "%s/%s" % (pi, ti)
         watts = Watts(w, changes.get(key, ()))
         power, energy = zone_values(pe, key, args.since)
-        print("zone %s (simulated %s): %d power, %d energy values%s" %
+        if args.until is not None:
+            power = [r for r in power if r.time < args.until]
+            energy = [r for r in energy if r.time < args.until]
+        print("zone %s (simulated %s): %d power, %d energy values%s%s" %
               (key, watts, len(power), len(energy),
-               " since %.3f" % args.since if args.since else ""))
+               " since %.3f" % args.since if args.since else "",
+               " until %.3f" % args.until if args.until is not None else ""))
         res.ok(len(power) >= args.min_power,
                "%s: at least %d power values (got %d)" %
                (key, args.min_power, len(power)))
@@ -631,6 +635,24 @@ def cmd_steady(args):
               (1.5 * args.interval, gaps or "none"))
         if args.no_gap:
             res.ok(not gaps, "%s: no gap between consecutive power values" % key)
+        if args.max_gap is not None:
+            long_gaps = [g for g in gaps if g[1] > args.max_gap]
+            res.ok(not long_gaps, "%s: no gap between consecutive power values "
+                   "longer than %.1f s%s" % (key, args.max_gap, "" if not
+                                            long_gaps else " (%s)" % long_gaps))
+        if args.max_loss is not None:
+            # Energy a fault may lose (the interval a counter vanished in)
+            # is bounded: every step is at least the watts over its time
+            # less max_loss seconds of them.
+            ev = [r for r in reads if r.e is not None and isnum(r.e)]
+            lost = [(round(b.t, 3), round(watts.at(b.t) * (b.t - a.t) -
+                                          (b.e - a.e), 3))
+                    for a, b in zip(ev, ev[1:])
+                    if b.e - a.e < watts.at(b.t) * (b.t - a.t - args.max_loss)]
+            res.ok(len(ev) >= 2 and not lost,
+                   "%s: no step of the energy total lacks more than %.1f s at "
+                   "the simulated watts%s" % (key, args.max_loss, "" if not
+                                              lost else " (%s J)" % lost[:5]))
         if args.window:
             lo, hi = args.window
             inw = [r for r in power if lo <= r.time <= hi]
@@ -664,6 +686,13 @@ def cmd_backends(args):
         res.ok(after and not wrong,
                "every value (%d) from %s on has rapl_backend %r%s" %
                (len(after), t, b,
+                "" if not wrong else " (wrong: %s)" % wrong[:3]))
+    for t0, t1, b in args.during or ():
+        during = [r for r in recs if float(t0) <= r.time < float(t1)]
+        wrong = [r for r in during if r.meta.get("rapl_backend") != b]
+        res.ok(during and not wrong,
+               "every value (%d) from %s to %s has rapl_backend %r%s" %
+               (len(during), t0, t1, b,
                 "" if not wrong else " (wrong: %s)" % wrong[:3]))
     if args.gauge_after is not None:
         t, b = args.gauge_after
@@ -735,9 +764,18 @@ def cmd_faults(args):
             res.ok(len(later) >= 5 and all(v == first[0].value for v in later),
                    "every later read reported all %r zones: %s" %
                    (first[0].value, later))
+    if args.zones is not None and args.gone is None:
+        off = [(round(c.time, 3), c.value) for c in counts
+               if c.value != args.zones]
+        src = {r.meta.get("rapl_backend") for r in recs if r.type == "energy"}
+        res.ok(not off and src == {args.backend},
+               "every read reported %d zones (%s) of %s" %
+               (args.zones, "all" if not off else "not: %s" % off[:5],
+                sorted(src)))
     if args.gone is not None:
         before = [c for c in counts if c.time < args.gone]
-        after = [c for c in counts if c.time >= args.gone + 1.5]
+        after = [c for c in counts if c.time >= args.gone + 1.5 and
+                 (args.back is None or c.time < args.back)]
         res.ok(len(before) >= 3 and
                all(c.value == args.zones for c in before[1:]),
                "before the zones vanished: count/zones %s (want %d)" %
@@ -747,12 +785,42 @@ def cmd_faults(args):
                    {c.time for c in before}),
                "backend-%s was 1 while its zones were read" % args.backend)
         dead = [r for r in recs if r.ti.startswith("backend-") and
-                r.time >= args.gone + 1.5 and r.value != 0]
+                r.time >= args.gone + 1.5 and r.value != 0 and
+                (args.back is None or r.time < args.back)]
         res.ok(len(after) >= 2 and all(c.value == 0 for c in after) and
                not dead,
                "after the zones vanished: count/zones %s, no backend gauge 1%s"
                % ([c.value for c in after],
                   "" if not dead else " (but %s)" % dead[:3]))
+    if args.back is not None:
+        # Rediscovery runs at most once a second, and the read after it
+        # is the new counters' baseline.
+        back = [c for c in counts if c.time >= args.back + args.within]
+        src = {r.meta.get("rapl_backend") for r in recs
+               if r.type == "energy" and r.time >= args.back + args.within}
+        res.ok(len(back) >= 3 and all(c.value == args.zones for c in back)
+               and src == {args.backend},
+               "from %.1f s after the zones came back: count/zones %s (want "
+               "%d), from %s" % (args.within, [c.value for c in back],
+                                 args.zones, sorted(src)))
+        g = [r for r in recs if r.ti == "backend-" + args.backend and
+             r.time >= args.back + args.within]
+        res.ok(g and all(r.value == 1 for r in g),
+               "backend-%s is 1 again" % args.backend)
+    return res.done()
+
+
+def cmd_identifiers(args):
+    """The zones each backend reported: for every --backend, the identifiers
+    of the power and energy values whose meta names it are exactly the
+    expected ones, so that a switch between backends keeps the series."""
+    recs = ours(parse(args.log), ("power", "energy"))
+    res = Result()
+    expected = {"%s/%s" % (pi, ti) for pi, ti, _ in map(parse_zone, args.zone)}
+    for b in args.backend:
+        seen = {r.key() for r in recs if r.meta.get("rapl_backend") == b}
+        res.ok(seen == expected, "through %s: zones %s == expected %s" %
+               (b, sorted(seen), sorted(expected)))
     return res.done()
 
 
@@ -867,11 +935,18 @@ def main():
                    help="judge the averages over the whole run, breaks and "
                    "all")
     s.add_argument("--no-gap", action="store_true")
+    s.add_argument("--max-gap", type=float, metavar="SECONDS",
+                   help="no two consecutive power values further apart")
+    s.add_argument("--max-loss", type=float, metavar="SECONDS",
+                   help="no energy step short of watts x time by more than "
+                   "SECONDS of the watts")
     s.add_argument("--energy-rate", type=float, metavar="TOL",
                    help="assert each energy step / seconds is within TOL "
                    "of the watts")
     s.add_argument("--since", type=float, default=0.0,
                    help="only values from this time on (epoch seconds)")
+    s.add_argument("--until", type=float,
+                   help="only the values before this time")
     s.add_argument("--window", type=float, nargs=2,
                    help="assert no power value in [LO, HI] (epoch seconds)")
     s.set_defaults(fn=cmd_steady)
@@ -881,6 +956,8 @@ def main():
     s.add_argument("--before", nargs=2, metavar=("TIME", "BACKEND"))
     s.add_argument("--after", nargs=2, metavar=("TIME", "BACKEND"))
     s.add_argument("--gauge-after", nargs=2, metavar=("TIME", "BACKEND"))
+    s.add_argument("--during", nargs=3, action="append",
+                   metavar=("FROM", "TO", "BACKEND"))
     s.set_defaults(fn=cmd_backends)
 
     s = sub.add_parser("faults")
@@ -890,7 +967,15 @@ def main():
     s.add_argument("--gone", type=float)
     s.add_argument("--zones", type=int)
     s.add_argument("--backend", default="powercap")
+    s.add_argument("--back", type=float,
+                   help="with --gone: the time the zones came back")
     s.set_defaults(fn=cmd_faults)
+
+    s = sub.add_parser("identifiers")
+    s.add_argument("log")
+    s.add_argument("zone", nargs="+")
+    s.add_argument("--backend", action="append", required=True)
+    s.set_defaults(fn=cmd_identifiers)
 
     s = sub.add_parser("simzones")
     s.add_argument("simfile")

@@ -165,6 +165,7 @@ sim_start() {
     sleep 0.1
   done
   [ -d "$MNT/sys" ] || { cat "$T_TMP/sim.log"; t_error "the simulator did not mount"; }
+  # shellcheck disable=SC2034 # for the scripts that source this file
   ARGS=(--sysfs "$MNT/sys" --procfs "$MNT/proc"
     --msr-device-path "$MNT/dev/cpu/%d/msr")
 }

@@ -30,7 +30,7 @@ perf_start() {
 # The probe without CAP_PERFMON and CAP_SYS_ADMIN, as a daemon started
 # without them: the perf_event_open seam checks the effective set as the
 # kernel does.
-without_caps() { P_WRAP=(setpriv --inh-caps=-all --bounding-set=-sys_admin,-perfmon --); }
+without_caps() { P_WRAP=(setpriv --inh-caps=-all "--bounding-set=-sys_admin,-perfmon" --); }
 with_caps() { P_WRAP=(); }
 
 perf_start two-socket-intel-perf.spec
