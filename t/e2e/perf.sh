@@ -11,10 +11,11 @@
 #     the simulated watts; energy bounded by the simulator's own readings
 #     before and after; meta rapl_backend "perf"; backend-perf 1 and the
 #     other gauges 0 at every read; count-zones the number of zones.
-#  b. the cpumask CPU of package 1 goes offline mid-run (ctl offline): the
-#     package's events move to the next CPU of the package; one error line
-#     for the outage, no power value 0 or a spike at any time, package 1's
-#     values resume, package 0 reads on without a gap.
+#  b. the cpumask CPU of package 1 goes offline mid-run (ctl offline; the
+#     simulator's descriptors on it then fail with ENODEV): one error line
+#     per zone read on that CPU, naming it, none repeated; the zones reopen
+#     on the package's next CPU; no power value 0 or a spike at any time,
+#     package 1's values resume, package 0 and psys read on without a gap.
 #  c. the PMU vanishes (its sysfs directory and every count) and comes back:
 #     the outage logged once, count-zones 0 and every backend gauge 0 while
 #     it lasts, no value invented, values resume through perf.
