@@ -179,7 +179,12 @@ static int read_pmu(const struct rapl_config *cfg, struct pmu *pmu, char *why,
     return -1;
   }
   pmu->type = (uint32_t)type;
-  if (read_pmu_file(pmu, "cpumask", text, sizeof(text), why, whylen) < 0)
+  /* The kernel prints an empty mask as a bare newline, which is not a
+   * file that cannot be read. */
+  int rc = read_pmu_file(pmu, "cpumask", text, sizeof(text), why, whylen);
+  if (rc == -EBADMSG)
+    text[0] = '\0';
+  else if (rc < 0)
     return -1;
   if (rapl_cpulist_parse(text, pmu->cpus, MAX_MASK_CPUS, &pmu->n_cpus, err,
                          sizeof(err)) != 0) {
