@@ -10,8 +10,10 @@
  * 2^32.  t is CLOCK_MONOTONIC, or with "clock virtual" a clock that stands
  * still until a test advances it, so that unit tests compute power exactly
  * whatever the machine's load.  A control file, ctl, hides files, makes opens
- * or reads fail, changes the power or the energy of a zone and moves the
- * virtual clock.
+ * or reads fail, changes the power or the energy of a zone, takes cpus offline
+ * and moves the virtual clock.  With "perf" it also serves the perf_event
+ * power PMU's sysfs files and, under perf/, one count file per cpu and event
+ * that a test's perf_event_open seam (t/perf_shim.c) opens instead.
  *
  * usage: raplsim [-f] [-d] [-s] [-o OPTS] SPECFILE MOUNTPOINT
  * See t/sim/README for the spec format and the control commands.
@@ -46,9 +48,13 @@ enum zkind { Z_PACKAGE, Z_CORE, Z_UNCORE, Z_DRAM, Z_PSYS, Z_NKINDS };
 static const char *const zkind_names[Z_NKINDS] = {"package", "core", "uncore",
                                                   "dram", "psys"};
 
+struct node;
+
 struct cpu {
   int id, package, die, core;
   bool online;
+  /* dev/cpu/N and perf/cpuN: present only while the cpu is online */
+  struct node *msr_dir, *perf_dir;
 };
 
 struct zone {
@@ -71,6 +77,9 @@ static struct {
   enum vendor vendor;
   int family, model, esu;
   bool family_set, model_set, nodieid, no_powercap, kernel_math;
+  bool perf;     /* the perf_event power PMU exists */
+  int perf_type; /* its type: not a real PMU's, so a stray open fails */
+  long paranoid; /* proc/sys/kernel/perf_event_paranoid */
   /* Virtual clock: now is vnow_ns; every open of a file under sys/ or dev/
    * costs open_cost_ns, as discovery costs real time on a real machine. */
   bool virtual_clock;
@@ -82,7 +91,7 @@ static struct {
   int mmio[MAX_MMIO]; /* packages duplicated as intel-rapl-mmio:K */
   int mmio_line[MAX_MMIO];
   int nmmio;
-} S = {.esu = 14};
+} S = {.esu = 14, .perf_type = 1000, .paranoid = 2};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -108,6 +117,17 @@ static bool to_int(const char *s, int *out) {
   if (!*s || *end || errno || v < 0 || v > INT_MAX)
     return false;
   *out = (int)v;
+  return true;
+}
+
+/* perf_event_paranoid is a signed sysctl: -1 allows everything. */
+static bool to_long(const char *s, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || errno || v < INT_MIN || v > INT_MAX)
+    return false;
+  *out = v;
   return true;
 }
 
@@ -291,8 +311,16 @@ static void parse_spec(const char *path) {
     } else if (!strcmp(d, "clock") && nt == 2 &&
                (!strcmp(arg, "virtual") || !strcmp(arg, "real")))
       S.virtual_clock = !strcmp(arg, "virtual");
-    else if (!strcmp(d, "uj_math") && nt == 2 &&
-             (!strcmp(arg, "exact") || !strcmp(arg, "kernel")))
+    else if (!strcmp(d, "perf") &&
+             (nt == 1 || (nt == 3 && !strcmp(arg, "type")))) {
+      S.perf = true;
+      if (nt == 3)
+        S.perf_type = need_int(line, "perf type", tok[2]);
+    } else if (!strcmp(d, "paranoid") && nt == 2) {
+      if (!to_long(arg, &S.paranoid))
+        spec_error(line, "paranoid needs an integer");
+    } else if (!strcmp(d, "uj_math") && nt == 2 &&
+               (!strcmp(arg, "exact") || !strcmp(arg, "kernel")))
       S.kernel_math = !strcmp(arg, "kernel");
     else
       spec_error(line, "unknown directive or wrong arguments: '%s'", d);
@@ -493,10 +521,72 @@ static int msr_read(const struct cpu *c, uint64_t reg, uint64_t *val) {
   return 0;
 }
 
+/* ------------------------------------------------------------ perf PMU */
+
+/* The kernel's rapl.c events, in its order; config is the event= number. */
+static const struct perf_event_def {
+  const char *name;
+  int config;
+  enum zkind kind;
+  uint64_t msr; /* the register the kernel reads for it (Intel) */
+} perf_events[] = {
+    {"energy-cores", 0x01, Z_CORE, 0x639},
+    {"energy-pkg", 0x02, Z_PACKAGE, 0x611},
+    {"energy-ram", 0x03, Z_DRAM, 0x619},
+    {"energy-gpu", 0x04, Z_UNCORE, 0x641},
+    {"energy-psys", 0x05, Z_PSYS, 0x64D},
+};
+#define N_PERF_EVENTS (int)(sizeof(perf_events) / sizeof(perf_events[0]))
+
+static bool perf_has_event(int ev) {
+  /* AMD's rapl PMU counts only the package (its per-core counter is not
+   * exposed through perf). */
+  if (S.vendor == V_AMD && perf_events[ev].kind != Z_PACKAGE)
+    return false;
+  for (int i = 0; i < S.nzones; i++)
+    if (S.zones[i].kind == perf_events[ev].kind)
+      return true;
+  return false;
+}
+
+/* The kernel accumulates the 32-bit counter's deltas in 64 bits, shifted to
+ * its fixed 2^-32 J scale: count = raw64 << (32 - esu).  A unit that is not a
+ * power of two has no such shift; there the count is rounded so that it
+ * still says the zone's energy, which a comparison of backends relies on. */
+static uint64_t perf_count(const struct cpu *c, int ev, double t) {
+  struct zone *z;
+  if (S.vendor == V_AMD)
+    z = find_zone(Z_PACKAGE, c->package, -1, -1);
+  else
+    z = msr_zone(c, perf_events[ev].msr);
+  /* Only package 0 is wired to the platform's sensor, as for MSR 0x64D. */
+  if (!z || (z->kind == Z_PSYS && (c->package || c->die)))
+    return 0;
+  double unit_j = zone_unit_uj(z) / 1e6;
+  double raw = floor(zone_energy(z, t) / unit_j);
+  int exp;
+  double mant = frexp(unit_j, &exp);
+  int bits = 1 - exp; /* unit_j == 2^-bits when mant == 0.5 */
+  if (mant == 0.5 && bits >= 0 && bits <= 32)
+    return (uint64_t)(int64_t)raw << (32 - bits);
+  return (uint64_t)llround(raw * unit_j * 4294967296.0);
+}
+
 /* ------------------------------------------------------------ path tree */
 
-enum ntype { N_DIR, N_LINK, N_TEXT, N_MSR, N_CTL };
-enum gen { G_STATIC, G_ENERGY, G_MAXRANGE, G_CPUINFO, G_SIM, G_CLOCK };
+enum ntype { N_DIR, N_LINK, N_TEXT, N_MSR, N_PERF, N_CTL };
+enum gen {
+  G_STATIC,
+  G_ENERGY,
+  G_MAXRANGE,
+  G_CPUINFO,
+  G_SIM,
+  G_CLOCK,
+  G_CPULIST,  /* arg: 0 all cpus, 1 online, 2 offline */
+  G_ONLINE,   /* cpuN/online */
+  G_CPUMASK,  /* the power PMU's cpumask */
+  G_PARANOID, /* perf_event_paranoid */
+};
 
 struct node {
   char *name;
@@ -507,6 +597,9 @@ struct node {
   char *text; /* static contents, or a symlink's target */
   struct zone *zone;
   const struct cpu *cpu;
+  const struct cpu *gate; /* a directory shown only while gate is online */
+  int arg;                /* G_CPULIST's list; N_PERF's event */
+  bool link_gated;        /* a link that vanishes with its target */
   bool hidden, denied;
   int fail; /* errno returned by reads, 0: none */
 };
@@ -615,9 +708,23 @@ static struct node *resolve_from(struct node *cur, const char *path,
   return cur;
 }
 
+/* The node itself, not its ancestors: not hidden, its cpu online and, for a
+ * gated link, its target there. */
+static bool shown(const struct node *n) {
+  if (n->hidden || (n->gate && !n->gate->online))
+    return false;
+  if (n->type == N_LINK && n->link_gated) {
+    struct node *t = follow((struct node *)n, 0);
+    for (; t; t = t->parent)
+      if (t->hidden)
+        return false;
+  }
+  return true;
+}
+
 static bool visible(const struct node *n) {
   for (; n; n = n->parent)
-    if (n->hidden)
+    if (!shown(n))
       return false;
   return true;
 }
@@ -748,22 +855,16 @@ static void build_powercap(void) {
   }
 }
 
-/* cpulist format: "0-3,8,10-11\n".  which: 0 all, 1 online, 2 offline. */
-static char *cpulist(int which) {
-  char *buf = NULL;
-  size_t sz = 0;
-  FILE *f = open_memstream(&buf, &sz);
+/* cpulist format, "0-3,8,10-11\n", of the cpus whose sel[] (indexed like
+ * S.cpus) is true. */
+static void print_cpulist(FILE *f, const bool *sel) {
   bool first = true;
-  if (!f) {
-    perror("raplsim");
-    exit(1);
-  }
   for (int i = 0; i < S.ncpus; i++) {
-    if ((which == 1 && !S.cpus[i].online) || (which == 2 && S.cpus[i].online))
+    if (!sel[i])
       continue;
     int j = i;
     while (j + 1 < S.ncpus && S.cpus[j + 1].id == S.cpus[j].id + 1 &&
-           (which == 0 || S.cpus[j + 1].online == (which == 1)))
+           sel[j + 1])
       j++;
     fprintf(f, first ? "%d" : ",%d", S.cpus[i].id);
     if (j > i)
@@ -772,41 +873,102 @@ static char *cpulist(int which) {
     i = j;
   }
   fputc('\n', f);
-  fclose(f);
-  return buf;
+}
+
+/* which: 0 all, 1 online, 2 offline. */
+static void print_cpus(FILE *f, int which) {
+  static bool sel[MAX_CPUS];
+  for (int i = 0; i < S.ncpus; i++)
+    sel[i] = which == 0 || S.cpus[i].online == (which == 1);
+  print_cpulist(f, sel);
+}
+
+/* The rapl PMU counts per package (per die on multi-die machines) and reads
+ * each on one cpu of it: the lowest online one, moving on hotplug. */
+static void print_cpumask(FILE *f) {
+  static bool sel[MAX_CPUS];
+  bool dies = multi_die();
+  for (int i = 0; i < S.ncpus; i++) {
+    const struct cpu *c = &S.cpus[i];
+    sel[i] = c->online;
+    for (int j = 0; j < i && sel[i]; j++)
+      if (S.cpus[j].online && S.cpus[j].package == c->package &&
+          (!dies || S.cpus[j].die == c->die))
+        sel[i] = false;
+  }
+  print_cpulist(f, sel);
 }
 
 static void build_cpus(void) {
   struct node *cpud = dir_path("sys/devices/system/cpu");
-  static const char *const lists[] = {"possible", "online", "offline"};
-  for (int w = 0; w < 3; w++) {
-    char *l = cpulist(w);
-    add_static(cpud, lists[w], "%s", l);
-    free(l);
+  /* present is possible: the simulator has no hot-added cpus */
+  static const char *const lists[] = {"possible", "online", "offline",
+                                      "present"};
+  for (int w = 0; w < 4; w++) {
+    struct node *l = node_add(cpud, lists[w], N_TEXT, 0444);
+    l->gen = G_CPULIST;
+    l->arg = w % 3;
   }
-  add_static(cpud, "present", "%s", cpud->child->text);
   /* The kernel's X86_VENDOR_* numbers: Intel 0, AMD 2. */
   add_static(cpud, "modalias", "cpu:type:x86,ven%04Xfam%04Xmod%04X:feature:\n",
              S.vendor == V_AMD ? 2 : 0, S.family, S.model);
   char name[32];
   for (int i = 0; i < S.ncpus; i++) {
-    const struct cpu *c = &S.cpus[i];
+    struct cpu *c = &S.cpus[i];
     snprintf(name, sizeof(name), "cpu%d", c->id);
     struct node *cn = node_add(cpud, name, N_DIR, 0755);
-    if (c->id != 0) /* the boot CPU is not hotpluggable */
-      add_static(cn, "online", "%d\n", c->online);
+    if (c->id != 0) { /* the boot CPU is not hotpluggable */
+      struct node *on = node_add(cn, "online", N_TEXT, 0444);
+      on->gen = G_ONLINE;
+      on->cpu = c;
+    }
     struct node *topo = node_add(cn, "topology", N_DIR, 0755);
     add_static(topo, "physical_package_id", "%d\n", c->package);
     if (!S.nodieid)
       add_static(topo, "die_id", "%d\n", c->die);
     add_static(topo, "core_id", "%d\n", c->core);
-    if (!c->online)
-      continue;
     snprintf(name, sizeof(name), "dev/cpu/%d", c->id);
-    struct node *msr = node_add(dir_path(name), "msr", N_MSR, 0600);
-    msr->cpu = c;
+    c->msr_dir = dir_path(name);
+    c->msr_dir->gate = c;
+    node_add(c->msr_dir, "msr", N_MSR, 0600)->cpu = c;
   }
   node_add(dir_path("proc"), "cpuinfo", N_TEXT, 0444)->gen = G_CPUINFO;
+}
+
+static void build_perf(void) {
+  struct node *pmu = dir_path("sys/devices/power");
+  add_static(pmu, "type", "%d\n", S.perf_type);
+  node_add(pmu, "cpumask", N_TEXT, 0444)->gen = G_CPUMASK;
+  struct node *events = node_add(pmu, "events", N_DIR, 0755);
+  char name[64];
+  for (int e = 0; e < N_PERF_EVENTS; e++) {
+    if (!perf_has_event(e))
+      continue;
+    add_static(events, perf_events[e].name, "event=0x%02x\n",
+               perf_events[e].config);
+    snprintf(name, sizeof(name), "%s.scale", perf_events[e].name);
+    add_static(events, name, "2.3283064365386962890625e-10\n");
+    snprintf(name, sizeof(name), "%s.unit", perf_events[e].name);
+    add_static(events, name, "Joules\n");
+  }
+  add_static(node_add(pmu, "format", N_DIR, 0755), "event", "config:0-7\n");
+  /* hiding the PMU hides it by the bus too, as unregistering it does */
+  struct node *bus = dir_path("sys/bus/event_source/devices");
+  add_link(bus, "power", "../../../devices/power");
+  child_of(bus, "power")->link_gated = true;
+  for (int i = 0; i < S.ncpus; i++) {
+    struct cpu *c = &S.cpus[i];
+    snprintf(name, sizeof(name), "perf/cpu%d", c->id);
+    c->perf_dir = dir_path(name);
+    c->perf_dir->gate = c;
+    for (int e = 0; e < N_PERF_EVENTS; e++) {
+      if (!perf_has_event(e))
+        continue;
+      struct node *n = node_add(c->perf_dir, perf_events[e].name, N_PERF, 0400);
+      n->cpu = c;
+      n->arg = e;
+    }
+  }
 }
 
 static void build_tree(void) {
@@ -817,6 +979,10 @@ static void build_tree(void) {
   build_cpus();
   if (!S.no_powercap)
     build_powercap();
+  if (S.perf)
+    build_perf();
+  node_add(dir_path("proc/sys/kernel"), "perf_event_paranoid", N_TEXT, 0644)
+      ->gen = G_PARANOID;
   node_add(root, "ctl", N_CTL, 0200);
   node_add(root, "sim", N_TEXT, 0444)->gen = G_SIM;
   node_add(root, "clock", N_TEXT, 0444)->gen = G_CLOCK;
@@ -869,6 +1035,18 @@ static char *generate(const struct node *n, size_t *len) {
     fprintf(f, "%s %lld\n", S.virtual_clock ? "virtual" : "real",
             (long long)now_ns());
     break;
+  case G_CPULIST:
+    print_cpus(f, n->arg);
+    break;
+  case G_ONLINE:
+    fprintf(f, "%d\n", n->cpu->online);
+    break;
+  case G_CPUMASK:
+    print_cpumask(f);
+    break;
+  case G_PARANOID:
+    fprintf(f, "%ld\n", S.paranoid);
+    break;
   }
   fclose(f);
   return buf;
@@ -879,6 +1057,8 @@ static char *generate(const struct node *n, size_t *len) {
 struct handle {
   struct node *node;
   bool dead; /* its file was hidden while open: reads fail with ENODEV */
+  uint64_t perf_base; /* N_PERF: the count at open, as an event counts from
+                         its creation */
   char *buf; /* text generated by the last read at offset 0 (sysfs-like) */
   size_t len;
   struct handle *prev, *next;
@@ -914,8 +1094,33 @@ static int clock_command(const char *cmd, const char *arg) {
   return 0;
 }
 
+/* Hotplug: the cpu's devices and perf files go; what was open on them stays
+ * dead when it comes back, as the kernel's msr and perf files do. */
+static int cpu_command(const char *cmd, const char *arg) {
+  int id;
+  if (!to_int(arg, &id))
+    return -EINVAL;
+  for (int i = 0; i < S.ncpus; i++) {
+    struct cpu *c = &S.cpus[i];
+    if (c->id != id)
+      continue;
+    c->online = !strcmp(cmd, "online");
+    if (!c->online) {
+      kill_handles(c->msr_dir);
+      if (c->perf_dir)
+        kill_handles(c->perf_dir);
+    }
+    return 0;
+  }
+  return -ENOENT;
+}
+
 static int ctl_command(char **tok, int nt) {
   const char *cmd = tok[0];
+  if (!strcmp(cmd, "online") || !strcmp(cmd, "offline"))
+    return nt == 2 ? cpu_command(cmd, tok[1]) : -EINVAL;
+  if (!strcmp(cmd, "paranoid"))
+    return nt == 2 && to_long(tok[1], &S.paranoid) ? 0 : -EINVAL;
   if (!strcmp(cmd, "advance") || !strcmp(cmd, "opencost"))
     return nt == 2 ? clock_command(cmd, tok[1]) : -EINVAL;
   if (nt >= 2 &&
@@ -1045,7 +1250,14 @@ static int sim_getattr(const char *path, struct stat *st,
     break;
   case N_TEXT: /* sysfs attributes report 4096; procfs files 0 */
     st->st_mode = S_IFREG | n->mode;
-    st->st_size = n->gen == G_CPUINFO || n->gen == G_SIM ? 0 : 4096;
+    st->st_size = n->gen == G_CPUINFO || n->gen == G_SIM || n->gen == G_PARANOID
+                      ? 0
+                      : 4096;
+    break;
+  case N_PERF: /* every read returns 8 fresh bytes whatever the offset, so
+                  the offset of read(2) on one descriptor must never end */
+    st->st_mode = S_IFREG | n->mode;
+    st->st_size = (off_t)1 << 62;
     break;
   case N_MSR: /* the offset is the register index: cover them all */
     st->st_mode = S_IFREG | n->mode;
@@ -1100,7 +1312,7 @@ static int sim_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
     fill(buf, ".", NULL, 0, 0);
     fill(buf, "..", NULL, 0, 0);
     for (struct node *c = n->child; c; c = c->next)
-      if (!c->hidden)
+      if (shown(c))
         fill(buf, c->name, NULL, 0, 0);
   }
   pthread_mutex_unlock(&lock);
@@ -1124,6 +1336,8 @@ static int sim_open(const char *path, struct fuse_file_info *fi) {
   if (!rc) {
     struct handle *h = xmalloc(sizeof(*h));
     h->node = n;
+    if (n->type == N_PERF)
+      h->perf_base = perf_count(n->cpu, n->arg, now_s());
     h->next = handles;
     if (handles)
       handles->prev = h;
@@ -1157,6 +1371,16 @@ static int sim_read(const char *path, char *buf, size_t size, off_t off,
         for (int b = 0; b < 8; b++)
           buf[i + b] = (char)(val >> (8 * b));
       rc = (int)size;
+    }
+  } else if (n->type == N_PERF) {
+    /* the kernel's perf_read: a buffer shorter than the value is ENOSPC */
+    if (size < 8)
+      rc = -ENOSPC;
+    else {
+      uint64_t val = perf_count(n->cpu, n->arg, now_s()) - h->perf_base;
+      for (int b = 0; b < 8; b++)
+        buf[b] = (char)(val >> (8 * b));
+      rc = 8;
     }
   } else if (n->type == N_TEXT) {
     if (off == 0 || !h->buf) { /* sysfs regenerates at offset 0 */
