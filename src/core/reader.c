@@ -27,7 +27,8 @@ enum zone_state {
 };
 
 struct tracked_zone {
-  struct rapl_zone zone; /* handles valid while ZONE_OPEN */
+  struct rapl_zone zone;              /* handles valid while ZONE_OPEN */
+  const struct rapl_backend *backend; /* the one that opened zone */
   enum zone_state state;
   struct rapl_energy_state energy;
   uint64_t *prev;
@@ -258,9 +259,9 @@ double rapl_zone_plausible_watts(const struct rapl_zone *z) {
 static bool same_counter(const struct rapl_reader *r,
                          const struct tracked_zone *t,
                          const struct rapl_zone *z) {
-  return !r->backend->counts_from_open && t->energy.baselined &&
-         t->energy.unit_j == z->joules_per_unit && t->zone.range == z->range &&
-         t->energy.n == z->n_counters;
+  return t->backend == r->backend && !r->backend->counts_from_open &&
+         t->energy.baselined && t->energy.unit_j == z->joules_per_unit &&
+         t->zone.range == z->range && t->energy.n == z->n_counters;
 }
 
 /* Takes ownership of a freshly opened zone: a zone seen before continues its
@@ -313,7 +314,7 @@ static struct tracked_zone *adopt_zone(struct rapl_reader *r,
                  "%s: zone %s/%s now reads %s (%s); re-baselined, the "
                  "energy since its last reading %.3f s ago is not counted",
                  r->backend->name, z->instance, kind_name(z),
-                 r->backend->counts_from_open
+                 t->backend == r->backend && r->backend->counts_from_open
                      ? "a reopened counter that starts from zero"
                      : "a different counter",
                  z->source,
@@ -323,6 +324,7 @@ static struct tracked_zone *adopt_zone(struct rapl_reader *r,
     }
   }
   t->zone = *z;
+  t->backend = r->backend;
   t->state = ZONE_OPEN;
   t->still_since_ns = -1;
   rapl_energy_set_bound(&t->energy, plausible_watts(z));
@@ -546,7 +548,7 @@ static void baseline_zone(struct rapl_reader *r, struct tracked_zone *t) {
 /* Whether a backend ahead of the one in use is allowed by the
  * configuration: only then is it worth trying again. */
 static bool better_allowed(const struct rapl_reader *r) {
-  for (size_t i = 0; rapl_backends[i] != r->backend; i++)
+  for (size_t i = 0; rapl_backends[i] && rapl_backends[i] != r->backend; i++)
     if (considered(rapl_backends[i], &r->cfg))
       return true;
   return false;
@@ -584,7 +586,7 @@ static const struct rapl_backend *prepare_switch(struct rapl_reader *r,
 static const struct rapl_backend *preferred_again(struct rapl_reader *r,
                                                   struct rapl_zone_set *set) {
   char why[RAPL_MSG_MAX];
-  for (size_t i = 0; rapl_backends[i] != r->backend; i++) {
+  for (size_t i = 0; rapl_backends[i] && rapl_backends[i] != r->backend; i++) {
     const struct rapl_backend *b = rapl_backends[i];
     if (considered(b, &r->cfg) &&
         try_backend(b, &r->cfg, set, why, sizeof(why)))
@@ -608,6 +610,7 @@ static void hand_over(struct rapl_reader *r, struct tracked_zone *t,
     if (size_buffers(t, z->n_counters) != 0)
       return; /* out of memory: rediscovered as a new zone after the switch */
     t->zone = *z;
+    t->backend = next;
     set->zones[i] = set->zones[--set->n];
     t->state = ZONE_OPEN;
     t->bridging = false;
