@@ -57,6 +57,7 @@ static struct call calls[64];
 static size_t n_calls;
 static int refuse_errno; /* 0: every open succeeds */
 static int refuse_cpu;   /* -1: refuse on every CPU, else only on this one */
+static uint64_t enodev_config; /* 0: none; else this event fails ENODEV */
 
 /* What a zone's descriptor reads: the event and the CPU it was opened for,
  * so that a test can tell that each zone holds its own event's descriptor. */
@@ -73,6 +74,10 @@ static int fake_open(struct perf_event_attr *attr, pid_t pid, int cpu,
   c->group_fd = group_fd;
   c->flags = flags;
   c->fd = -1;
+  if (enodev_config != 0 && attr->config == enodev_config) {
+    errno = ENODEV;
+    return -1;
+  }
   if (refuse_errno != 0 && (refuse_cpu < 0 || refuse_cpu == cpu)) {
     errno = refuse_errno;
     return -1;
@@ -88,6 +93,7 @@ static int fake_open(struct perf_event_attr *attr, pid_t pid, int cpu,
 
 static void fake_reset(void) {
   n_calls = 0;
+  enodev_config = 0;
   refuse_errno = 0;
   refuse_cpu = -1;
 }
@@ -652,6 +658,30 @@ static void discovery_open_fails_on_one_cpu(void **state) {
   assert_int_equal(fixture_log_count(want), 1);
   assert_contains(fixture_logs(), strerror(ENODEV));
   release(&f);
+
+  /* every zone left out is logged with its own event, and once: the
+   * package's line is not repeated by this second scan */
+  use_tree(&f, "perf/two-socket", false);
+  fake_reset();
+  refuse_errno = ENODEV;
+  refuse_cpu = 4;
+  f.n = B->open(&f.cfg, &f.set, f.why, sizeof(f.why));
+  assert_int_equal(f.n, 5); /* package-0's four and platform */
+  assert_int_equal(f.set.n_skipped, 4);
+  static const char *const lines[] = {
+      "perf: package-1/package: perf_event_open of power/energy-pkg/ (type "
+      "23, config 0x2) on CPU 4 failed: ",
+      "perf: package-1/core: perf_event_open of power/energy-cores/ (type 23, "
+      "config 0x1) on CPU 4 failed: ",
+      "perf: package-1/uncore: perf_event_open of power/energy-gpu/ (type 23, "
+      "config 0x4) on CPU 4 failed: ",
+      "perf: package-1/dram: perf_event_open of power/energy-ram/ (type 23, "
+      "config 0x3) on CPU 4 failed: ",
+  };
+  for (size_t i = 0; i < 4; i++)
+    if (fixture_log_count(lines[i]) != 1)
+      fail_msg("want one \"%s\" in:\n%s", lines[i], fixture_logs());
+  release(&f);
 }
 
 /* Refused half-way: nothing is kept, no descriptor leaks, the reason is the
@@ -674,6 +704,30 @@ static void discovery_refused(void **state) {
   assert_contains(f.why, "/proc/sys/kernel/perf_event_paranoid");
   /* a refusal is the backend's answer, not a zone's fault to log */
   assert_int_equal(fixture_log_count("left out"), 0);
+  release(&f);
+
+  /* refused after another event failed otherwise: still refused */
+  use_tree(&f, "perf/two-socket", false);
+  fake_reset();
+  enodev_config = EV_CORES;
+  refuse_errno = EACCES;
+  refuse_cpu = 4;
+  f.n = B->open(&f.cfg, &f.set, f.why, sizeof(f.why));
+  assert_int_equal(f.n, -1);
+  assert_int_equal(f.set.n, 0);
+  assert_all_closed();
+  assert_contains(f.why, "perf_event_open refused power/energy-pkg/ on CPU 4");
+  release(&f);
+
+  enodev_config = EV_PKG; /* the first event fails ENODEV on both CPUs */
+  use_tree(&f, "perf/two-socket", false);
+  n_calls = 0;
+  f.n = B->open(&f.cfg, &f.set, f.why, sizeof(f.why));
+  assert_int_equal(f.n, -1);
+  assert_int_equal(f.set.n, 0);
+  assert_all_closed();
+  assert_contains(f.why,
+                  "perf_event_open refused power/energy-cores/ on CPU 4");
   release(&f);
 }
 

@@ -291,18 +291,23 @@ static void add_zone(struct scan *sc, const struct pmu *pmu, const char *event,
   if (fd < 0) {
     int err = errno;
     sc->out->n_skipped++;
-    if ((err == EACCES || err == EPERM) && !sc->why[0]) {
-      refused(sc->cfg, event, cpu, err, sc->why, sizeof(sc->why));
+    if (err == EACCES || err == EPERM) {
+      /* The refusal is the answer, whatever failed before it. */
+      if (!sc->refused)
+        refused(sc->cfg, event, cpu, err, sc->why, sizeof(sc->why));
       sc->refused = true;
-    } else if (!sc->why[0])
-      rapl_msg(sc->why, sizeof(sc->why),
-               "perf_event_open of power/%s/ (type %u, config 0x%llx) on CPU "
-               "%d failed: %s",
-               event, pmu->type, (unsigned long long)config, cpu,
-               strerror(err));
-    if (!sc->refused)
-      rapl_scan_log(&scan_log, RAPL_LOG_ERR, "perf: %s/%s: %s; left out",
-                    instance, rapl_zone_kind_name(kind), sc->why);
+      return;
+    }
+    /* This zone's own reason: the first one is also the scan's. */
+    char msg[RAPL_MSG_MAX];
+    rapl_msg(msg, sizeof(msg),
+             "perf_event_open of power/%s/ (type %u, config 0x%llx) on CPU "
+             "%d failed: %s",
+             event, pmu->type, (unsigned long long)config, cpu, strerror(err));
+    if (!sc->why[0])
+      rapl_msg(sc->why, sizeof(sc->why), "%s", msg);
+    rapl_scan_log(&scan_log, RAPL_LOG_ERR, "perf: %s/%s: %s; left out",
+                  instance, rapl_zone_kind_name(kind), msg);
     return;
   }
   struct rapl_zone *z = rapl_zone_set_add(sc->out);
