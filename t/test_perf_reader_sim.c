@@ -333,6 +333,48 @@ static void offline_cpu_moves_the_zones(void **state) {
   sim_stop(&sim);
 }
 
+/* Every CPU of a package offline: the kernel drops the package from
+ * cpumask, its zones are lost (logged once) and looked for once a second
+ * without a word more; one CPU back online brings them back from a new
+ * baseline. */
+static void offline_package_returns_with_a_cpu(void **state) {
+  (void)state;
+  struct sim sim;
+  struct rapl_config cfg;
+  struct seen seen;
+  start(&sim, &cfg, "two-socket-intel-perf.spec", "");
+  struct rapl_reader *r = reader_on(&sim, &cfg);
+  read_now(r, &seen);
+  sim_advance_ms(&sim, 1000);
+  assert_int_equal(read_now(r, &seen), N_ZONES);
+  double before = must_find(&seen, &spec_watts[3])->energy_j;
+  for (int cpu = 4; cpu < 8; cpu++)
+    sim_ctl(&sim, "offline %d", cpu);
+  for (int k = 0; k < 10; k++) {
+    sim_advance_ms(&sim, 1000);
+    assert_int_equal(read_now(r, &seen), 4);
+    assert_null(find(&seen, "package-1", RAPL_ZONE_PACKAGE));
+    assert_watts_of(&seen, &spec_watts[0]);
+  }
+  assert_int_equal(fixture_log_count("values are withheld"), 3);
+  sim_ctl(&sim, "online 6");
+  sim_advance_ms(&sim, 1000);
+  assert_int_equal(read_now(r, &seen), N_ZONES);
+  const struct rapl_sample *s = must_find(&seen, &spec_watts[3]);
+  assert_false(s->has_power);
+  assert_true(s->energy_j == before);
+  assert_int_equal(fixture_log_count("(perf event power/energy-pkg/ on CPU "
+                                     "6)"),
+                   1);
+  sim_advance_ms(&sim, 1000);
+  assert_int_equal(read_now(r, &seen), N_ZONES);
+  assert_watts(&seen);
+  assert_energy_of(&seen, &spec_watts[3], before, 1.0, UNIT_J);
+  assert_int_equal(fixture_log_count("values are withheld"), 3);
+  rapl_reader_destroy(r);
+  sim_stop(&sim);
+}
+
 /* The PMU's sysfs directory hidden (a container remount) takes nothing from
  * events already open: they count on, and nothing is logged. */
 static void hidden_pmu_keeps_open_events(void **state) {
@@ -663,6 +705,7 @@ int main(void) {
       cmocka_unit_test_teardown(perf_power_matches_simulation, teardown),
       cmocka_unit_test_teardown(identifiers_match_powercap, teardown),
       cmocka_unit_test_teardown(offline_cpu_moves_the_zones, teardown),
+      cmocka_unit_test_teardown(offline_package_returns_with_a_cpu, teardown),
       cmocka_unit_test_teardown(hidden_pmu_keeps_open_events, teardown),
       cmocka_unit_test_teardown(vanished_pmu_loses_zones_until_it_returns,
                                 teardown),
