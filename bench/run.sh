@@ -1,10 +1,12 @@
 #!/bin/sh
 # make bench: rapl_bench's table (the reader library against the pread floor
-# and a naive reader), then, when collectd and prometheus-node-exporter are
-# both installed, the whole daemons on the same trees: CPU per scrape of
-# node_exporter (only its rapl collector) against CPU per read cycle of
-# collectd with the plugin minus collectd without it. Every ratio is taken
-# within this one run.
+# and a naive reader; the perf backend on the FUSE simulator, next to
+# powercap and msr there), perf reads one by one against one group read on
+# software events (rapl_bench --perf-group), then, when collectd and
+# prometheus-node-exporter are both installed, the whole daemons on the same
+# trees: CPU per scrape of node_exporter (only its rapl collector) against
+# CPU per read cycle of collectd with the plugin minus collectd without it.
+# Every ratio is taken within this one run.
 #
 # Environment: abs_top_builddir (default .), COLLECTD (default
 # /usr/sbin/collectd), NODE_EXPORTER (default prometheus-node-exporter),
@@ -15,6 +17,8 @@
 set -eu
 b=${abs_top_builddir:-.}
 "$b/bench/rapl_bench" --cycles "${BENCH_CYCLES:-2000}"
+# What a perf group read would save the perf backend, on real perf events.
+"$b/bench/rapl_bench" --perf-group
 
 # The daemons' trees go where rapl_bench puts its own (tmpfs, like sysfs).
 dir=${RAPL_BENCH_DIR:-}
