@@ -1,12 +1,15 @@
 /* Wrap arithmetic and the energy/power state machine. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
 
 #include "energy_counter.h"
+
+#include <math.h>
 
 #define RANGE 262143328850ULL /* a real max_energy_range_uj (61 uJ unit) */
 #define SEC 1000000000LL
@@ -203,6 +206,96 @@ static void clock_not_advancing_gives_no_rate(void **state) {
   assert_true(w == -1);
 }
 
+/* perf's counts: 64-bit, 2^-32 J each. */
+#define PERF_UNIT_J (1.0 / 4294967296.0)
+
+/* cmocka's assert_float_equal compares floats, and passes anything within
+ * FLT_EPSILON relative: 0.1 J at 1 MJ. These tests need doubles. */
+#define assert_double_near(got, want, tol)                                     \
+  do {                                                                         \
+    double got_ = (got), want_ = (want);                                       \
+    if (!(fabs(got_ - want_) <= (tol)))                                        \
+      fail_msg("%s = %.17g, want %.17g within %g", #got, got_, want_,          \
+               (double)(tol));                                                 \
+  } while (0)
+
+static void fold_keeps_every_unit(void **state) {
+  (void)state;
+  uint64_t prev[1];
+  struct rapl_energy_state s;
+  double w = -1;
+  /* 196.6 W for 1000 s a step: the sum passes RAPL_ENERGY_FOLD_UNITS
+   * (2^52 units, 1 MJ) at the sixth step, and stays below 2 MJ, where a
+   * double still resolves one unit. An odd step so that the fold does not
+   * fall on a round number. */
+  const uint64_t step = 3 * (UINT64_C(1) << 48) + 12345;
+  const int steps = 9;
+  rapl_energy_init(&s, prev, 1, PERF_UNIT_J);
+  uint64_t raw = UINT64_C(1) << 63; /* a count far from zero */
+  assert_int_equal(rapl_energy_update(&s, &raw, UINT64_MAX, 0, &w),
+                   RAPL_ENERGY_BASELINE);
+  uint64_t total_units = 0;
+  bool folded = false;
+  for (int i = 1; i <= steps; i++) {
+    double before = rapl_energy_total_j(&s);
+    bool crosses = total_units < RAPL_ENERGY_FOLD_UNITS &&
+                   total_units + step >= RAPL_ENERGY_FOLD_UNITS;
+    raw += step;
+    total_units += step;
+    assert_int_equal(
+        rapl_energy_update(&s, &raw, UINT64_MAX, (int64_t)i * 1000 * SEC, &w),
+        RAPL_ENERGY_OK);
+    double want_w = (double)step * PERF_UNIT_J / 1000.0;
+    assert_double_near(w, want_w, want_w * 1e-12);
+    double after = rapl_energy_total_j(&s);
+    /* the step's energy, neither lost nor counted twice, to one unit */
+    assert_double_near(after - before, (double)step * PERF_UNIT_J, PERF_UNIT_J);
+    /* and the whole total: below 2^53 units it is exact in a double */
+    assert_double_near(after, (double)total_units * PERF_UNIT_J, PERF_UNIT_J);
+    if (crosses) {
+      folded = true;
+      assert_true(s.units < RAPL_ENERGY_FOLD_UNITS); /* it did fold */
+      assert_true(s.epoch_base_j > 0.0);
+    }
+  }
+  assert_true(folded);
+  assert_true(total_units > RAPL_ENERGY_FOLD_UNITS + 2 * step);
+}
+
+static void count_going_back_is_a_reset(void **state) {
+  (void)state;
+  uint64_t prev[1];
+  struct rapl_energy_state s;
+  double w = -1;
+  rapl_energy_init(&s, prev, 1, PERF_UNIT_J);
+  uint64_t raw = UINT64_C(1) << 40; /* 256 J counted since the open */
+  rapl_energy_update(&s, &raw, UINT64_MAX, 0, &w);
+  raw += (uint64_t)(50.0 / PERF_UNIT_J); /* 50 W for 1 s */
+  assert_int_equal(rapl_energy_update(&s, &raw, UINT64_MAX, SEC, &w),
+                   RAPL_ENERGY_OK);
+  assert_double_near(w, 50.0, 1e-9);
+  double total = rapl_energy_total_j(&s);
+
+  /* A count never wraps in 64 bits: one going back, even by one unit, is a
+   * new count (a reopened event), not 2^64 units of energy. */
+  const uint64_t back[] = {raw - 1, UINT64_C(1) << 39, 0};
+  for (size_t i = 0; i < sizeof(back) / sizeof(back[0]); i++) {
+    raw = back[i];
+    w = -1;
+    assert_int_equal(
+        rapl_energy_update(&s, &raw, UINT64_MAX, (int64_t)(2 + i) * SEC, &w),
+        RAPL_ENERGY_RESET);
+    assert_true(w == -1);
+    assert_true(rapl_energy_total_j(&s) == total);
+  }
+  /* the reset reading is the new baseline */
+  raw += (uint64_t)(30.0 / PERF_UNIT_J);
+  assert_int_equal(rapl_energy_update(&s, &raw, UINT64_MAX, 5 * SEC, &w),
+                   RAPL_ENERGY_OK);
+  assert_double_near(w, 30.0, 1e-9);
+  assert_double_near(rapl_energy_total_j(&s), total + 30.0, PERF_UNIT_J);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(delta_forward),
@@ -217,6 +310,8 @@ int main(void) {
       cmocka_unit_test(update_sums_counters_each_wrapping),
       cmocka_unit_test(rebase_keeps_total_across_units),
       cmocka_unit_test(clock_not_advancing_gives_no_rate),
+      cmocka_unit_test(fold_keeps_every_unit),
+      cmocka_unit_test(count_going_back_is_a_reset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -461,7 +461,7 @@ static void fallback_to_msr_and_back(void **state) {
   assert_string_equal(rapl_reader_backend(r)->name, "msr");
   assert_int_equal(fixture_log_count("every zone of powercap was lost"), 2);
   assert_int_equal(fixture_log_count("backend msr selected"), 1);
-  assert_int_equal(fixture_log_count("PLATYPUS"), 1);
+  assert_int_equal(fixture_log_count("exposes the PLATYPUS side channel"), 1);
   sim_advance_ms(&sim, 1000);
   assert_int_equal(read_now(r, &seen), 6);
   assert_watts(&seen, two_socket_watts, 6);
@@ -765,7 +765,7 @@ static void switch_powercap_to_msr_and_back(void **state) {
   cfgs[2] = cfgs[0];
   const char *const backends[] = {"powercap", "msr", "powercap"};
   energy_is_continuous_across(cfgs, 3, backends);
-  assert_int_equal(fixture_log_count("PLATYPUS"), 1);
+  assert_int_equal(fixture_log_count("exposes the PLATYPUS side channel"), 1);
   assert_int_equal(fixture_log_count("backend msr selected"), 1);
   assert_int_equal(fixture_log_count("backend powercap selected"), 2);
 }
@@ -784,7 +784,7 @@ static void switch_msr_to_msr(void **state) {
   cfgs[2] = cfgs[0];
   const char *const backends[] = {"msr", "msr", "msr"};
   energy_is_continuous_across(cfgs, 3, backends);
-  assert_int_equal(fixture_log_count("PLATYPUS"), 1);
+  assert_int_equal(fixture_log_count("exposes the PLATYPUS side channel"), 1);
 }
 
 /* Options that reopen nothing take effect without a new baseline. */
@@ -862,8 +862,9 @@ static void selection_matrix(void **state) {
           assert_non_null(b);
           assert_string_equal(b->name, want);
           assert_true(n > 0);
-          assert_int_equal(fixture_log_count("PLATYPUS"),
-                           !strcmp(want, "msr") ? 1 : 0);
+          assert_int_equal(
+              fixture_log_count("exposes the PLATYPUS side channel"),
+              !strcmp(want, "msr") ? 1 : 0);
         }
         rapl_reader_destroy(r);
         sim_stop(&sim);

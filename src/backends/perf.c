@@ -179,7 +179,12 @@ static int read_pmu(const struct rapl_config *cfg, struct pmu *pmu, char *why,
     return -1;
   }
   pmu->type = (uint32_t)type;
-  if (read_pmu_file(pmu, "cpumask", text, sizeof(text), why, whylen) < 0)
+  /* The kernel prints an empty mask as a bare newline, which is not a
+   * file that cannot be read. */
+  int rc = read_pmu_file(pmu, "cpumask", text, sizeof(text), why, whylen);
+  if (rc == -EBADMSG)
+    text[0] = '\0';
+  else if (rc < 0)
     return -1;
   if (rapl_cpulist_parse(text, pmu->cpus, MAX_MASK_CPUS, &pmu->n_cpus, err,
                          sizeof(err)) != 0) {
@@ -285,25 +290,24 @@ static void add_zone(struct scan *sc, const struct pmu *pmu, const char *event,
   int fd = perf_open_fn(&attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    char msg[RAPL_MSG_MAX];
     sc->out->n_skipped++;
     if (err == EACCES || err == EPERM) {
-      refused(sc->cfg, event, cpu, err, msg, sizeof(msg));
+      /* The refusal is the answer, whatever failed before it. */
+      if (!sc->refused)
+        refused(sc->cfg, event, cpu, err, sc->why, sizeof(sc->why));
       sc->refused = true;
-    } else
-      rapl_msg(msg, sizeof(msg),
-               "perf_event_open of power/%s/ (type %u, config 0x%llx) on CPU "
-               "%d failed: %s",
-               event, pmu->type, (unsigned long long)config, cpu,
-               strerror(err));
-    /* A refusal is the reason the whole backend fails, whatever failed
-     * before it. */
-    if (!sc->why[0] || sc->refused)
+      return;
+    }
+    /* This zone's own reason: the first one is also the scan's. */
+    char msg[RAPL_MSG_MAX];
+    rapl_msg(msg, sizeof(msg),
+             "perf_event_open of power/%s/ (type %u, config 0x%llx) on CPU "
+             "%d failed: %s",
+             event, pmu->type, (unsigned long long)config, cpu, strerror(err));
+    if (!sc->why[0])
       rapl_msg(sc->why, sizeof(sc->why), "%s", msg);
-    /* This zone's own failure, not the scan's first. */
-    if (!sc->refused)
-      rapl_scan_log(&scan_log, RAPL_LOG_ERR, "perf: %s/%s: %s; left out",
-                    instance, rapl_zone_kind_name(kind), msg);
+    rapl_scan_log(&scan_log, RAPL_LOG_ERR, "perf: %s/%s: %s; left out",
+                  instance, rapl_zone_kind_name(kind), msg);
     return;
   }
   struct rapl_zone *z = rapl_zone_set_add(sc->out);

@@ -368,7 +368,13 @@ static bool select_and_open(struct rapl_reader *r, const char *reason) {
     report_error_once(r, why);
     return false;
   }
-  announce(r, b, set.n, reason);
+  /* A fallback says why the backends ahead of it were passed over: an
+   * operator should not have to guess why perf or msr serves. */
+  char said[RAPL_MSG_MAX];
+  if (why[0])
+    rapl_msg(said, sizeof(said), "%s%s%s", reason ? reason : "",
+             reason ? "; " : "", why);
+  announce(r, b, set.n, why[0] ? said : reason);
   adopt_set(r, &set);
   return true;
 }

@@ -66,7 +66,8 @@ double rapl_zone_plausible_watts(const struct rapl_zone *z);
 
 /* Chooses a backend for cfg the way the reader does, opening its zones into
  * out; the probe command uses it to explain the choice. Returns the backend
- * or NULL with the reason in why. */
+ * or NULL with the reason in why; on success why says why the backends
+ * ahead of the chosen one were passed over, and is empty when none was. */
 const struct rapl_backend *rapl_select_backend(const struct rapl_config *cfg,
                                                struct rapl_zone_set *out,
                                                char *why, size_t whylen);

@@ -1,0 +1,170 @@
+/* The perf backend's steady-state read path: one read(2) per zone (perf
+ * descriptors refuse pread), no perf_event_open, no open, no allocation.
+ * Linked with -Wl,--wrap for those calls, like t/test_read_path.c, so every
+ * call the reader core, the backend and the seam make is counted; the
+ * simulator serves the counts in its own process. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "perf.h"
+#include "perf_shim.h"
+#include "reader.h"
+#include "sim_harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define N_ZONES 7 /* t/sim/specs/two-socket-intel-perf.spec */
+
+static bool counting;
+static int n_alloc, n_open, n_scandir, n_pread, n_read, n_perf_open;
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+int __real_open(const char *path, int flags, ...);
+int __real_scandir(const char *dir, struct dirent ***list,
+                   int (*filter)(const struct dirent *),
+                   int (*compar)(const struct dirent **,
+                                 const struct dirent **));
+ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t __real_read(int fd, void *buf, size_t n);
+
+void *__wrap_malloc(size_t size) {
+  n_alloc += counting;
+  return __real_malloc(size);
+}
+void *__wrap_calloc(size_t n, size_t size) {
+  n_alloc += counting;
+  return __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t size) {
+  n_alloc += counting;
+  return __real_realloc(p, size);
+}
+int __wrap_open(const char *path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  int mode = va_arg(ap, int);
+  va_end(ap);
+  n_open += counting;
+  return __real_open(path, flags, mode);
+}
+int __wrap_scandir(const char *dir, struct dirent ***list,
+                   int (*filter)(const struct dirent *),
+                   int (*compar)(const struct dirent **,
+                                 const struct dirent **)) {
+  n_scandir += counting;
+  return __real_scandir(dir, list, filter, compar);
+}
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off) {
+  n_pread += counting;
+  return __real_pread(fd, buf, n, off);
+}
+ssize_t __wrap_read(int fd, void *buf, size_t n) {
+  n_read += counting;
+  return __real_read(fd, buf, n);
+}
+
+static const char *perf_root;
+
+static int open_in_sim(struct perf_event_attr *attr, pid_t pid, int cpu,
+                       int group_fd, unsigned long flags) {
+  n_perf_open += counting;
+  return sim_perf_event_open(perf_root, attr, pid, cpu, group_fd, flags);
+}
+
+static int samples, with_power;
+static void count_sample(const struct rapl_sample *s, void *ud) {
+  (void)ud;
+  samples++;
+  with_power += s->has_power;
+}
+
+static char spec[8192];
+
+static const char *load_spec(const char *name) {
+  char path[1024];
+  const char *top = getenv("abs_top_srcdir");
+  snprintf(path, sizeof(path), "%s/t/sim/specs/%s", top && *top ? top : ".",
+           name);
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    fail_msg("%s: %s", path, strerror(errno));
+  size_t n = fread(spec, 1, sizeof(spec) - 1, f);
+  fclose(f);
+  spec[n] = '\0';
+  return spec;
+}
+
+/* Reads ms apart after the first (which selects, opens and baselines):
+ * each makes one read per zone and nothing else. */
+static void assert_steady(int64_t ms) {
+  struct sim sim;
+  struct rapl_config cfg;
+  sim_start(&sim, load_spec("two-socket-intel-perf.spec"));
+  perf_root = sim.mnt;
+  rapl_perf_set_open(open_in_sim);
+  sim_config(&sim, &cfg);
+  struct rapl_reader *r = rapl_reader_create(&cfg);
+  sim_attach(&sim, r);
+  n_perf_open = 0;
+  counting = true; /* the first read: discovery, which is not free */
+  assert_int_equal(rapl_reader_read(r, count_sample, NULL), N_ZONES);
+  counting = false;
+  assert_int_equal(n_perf_open, N_ZONES);
+  assert_string_equal(rapl_reader_backend(r)->name, "perf");
+  for (int i = 0; i < 5; i++) {
+    sim_advance_ms(&sim, ms);
+    n_alloc = n_open = n_scandir = n_pread = n_read = n_perf_open = 0;
+    samples = with_power = 0;
+    counting = true;
+    int n = rapl_reader_read(r, count_sample, NULL);
+    counting = false;
+    assert_int_equal(n, N_ZONES);
+    assert_int_equal(with_power, N_ZONES);
+    assert_int_equal(n_read, N_ZONES);
+    assert_int_equal(n_pread, 0);
+    assert_int_equal(n_perf_open, 0);
+    assert_int_equal(n_open, 0);
+    assert_int_equal(n_scandir, 0);
+    assert_int_equal(n_alloc, 0);
+  }
+  rapl_reader_destroy(r);
+  rapl_perf_set_open(NULL);
+  sim_stop(&sim);
+}
+
+/* Faster than discovery is ever retried. */
+static void perf_steady_state(void **state) {
+  (void)state;
+  assert_steady(20);
+}
+
+/* At collectd's usual Interval the reader looks once a second whether
+ * powercap, ahead of perf, reads again; where it does not exist that is a
+ * stat, and still no open. */
+static void perf_steady_state_once_a_second(void **state) {
+  (void)state;
+  assert_steady(1000);
+}
+
+int main(void) {
+  fixture_capture_logs();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_teardown(perf_steady_state, sim_teardown),
+      cmocka_unit_test_teardown(perf_steady_state_once_a_second, sim_teardown),
+  };
+  return sim_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
+}
