@@ -160,11 +160,74 @@ static void perf_steady_state_once_a_second(void **state) {
   assert_steady(1000);
 }
 
+/* powercap present but its energy_uj denied (a collectd that is not root
+ * reads perf through CAP_PERFMON): the attempts to take powercap back cost
+ * opens, so they back off, doubling from 2 s to 64 s; every read between
+ * them makes one read per zone and nothing else; and powercap, once
+ * readable, is taken back at the next attempt. */
+static void denied_powercap_backs_off(void **state) {
+  (void)state;
+  static const char *const zones[] = {
+      "0", "0/intel-rapl:0:0", "0/intel-rapl:0:1",
+      "1", "1/intel-rapl:1:0", "1/intel-rapl:1:1",
+      "2"};
+  static const int attempts[] = {1, 3, 7, 15, 31, 63, 127, 191};
+  struct sim sim;
+  struct rapl_config cfg;
+  sim_start(&sim, load_spec("two-socket-intel-both.spec"));
+  for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++)
+    sim_ctl(&sim,
+            "deny sys/devices/virtual/powercap/intel-rapl/intel-rapl:%s/"
+            "energy_uj",
+            zones[z]);
+  perf_root = sim.mnt;
+  rapl_perf_set_open(open_in_sim);
+  sim_config(&sim, &cfg);
+  struct rapl_reader *r = rapl_reader_create(&cfg);
+  sim_attach(&sim, r);
+  assert_int_equal(rapl_reader_read(r, count_sample, NULL), N_ZONES);
+  assert_string_equal(rapl_reader_backend(r)->name, "perf");
+  size_t next = 0;
+  for (int t = 1; t <= 200; t++) {
+    if (t == 150) /* readable from now on: taken back at t = 191 */
+      for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++)
+        sim_ctl(&sim,
+                "allow sys/devices/virtual/powercap/intel-rapl/"
+                "intel-rapl:%s/energy_uj",
+                zones[z]);
+    sim_advance_ms(&sim, 1000);
+    n_alloc = n_open = n_scandir = n_pread = n_read = n_perf_open = 0;
+    counting = true;
+    int n = rapl_reader_read(r, count_sample, NULL);
+    counting = false;
+    assert_int_equal(n, N_ZONES);
+    bool attempt =
+        next < sizeof(attempts) / sizeof(attempts[0]) && t == attempts[next];
+    if (!attempt && strcmp(rapl_reader_backend(r)->name, "perf") == 0) {
+      if (n_open != 0)
+        fail_msg("t = %d s: %d opens while perf serves between attempts", t,
+                 n_open);
+      assert_int_equal(n_read, N_ZONES);
+      assert_int_equal(n_alloc, 0);
+    } else if (attempt) {
+      if (n_open == 0)
+        fail_msg("t = %d s: no attempt to open powercap", t);
+      next++;
+    }
+    assert_string_equal(rapl_reader_backend(r)->name,
+                        t >= 191 ? "powercap" : "perf");
+  }
+  rapl_reader_destroy(r);
+  rapl_perf_set_open(NULL);
+  sim_stop(&sim);
+}
+
 int main(void) {
   fixture_capture_logs();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(perf_steady_state, sim_teardown),
       cmocka_unit_test_teardown(perf_steady_state_once_a_second, sim_teardown),
+      cmocka_unit_test_teardown(denied_powercap_backs_off, sim_teardown),
   };
   return sim_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -19,6 +19,9 @@
 /* A package or psys counter that stands still this long is frozen. */
 #define STILL_NS INT64_C(1000000000)
 #define RETRY_SLACK_NS ((int64_t)(RETRY_NS * RAPL_EARLY_SLACK))
+/* The longest wait between attempts to open a backend ahead of the one in
+ * use that is present but does not open. */
+#define AHEAD_BACKOFF_MAX_NS (64 * RETRY_NS)
 
 enum zone_state {
   ZONE_OPEN,
@@ -61,6 +64,10 @@ struct rapl_reader {
   bool have_discovered;
   bool failing;    /* in a stretch of reads that no backend served */
   bool rescanning; /* adopting what a rescan found */
+  /* Attempts to open a present backend ahead of the one in use that failed
+   * back off: the last attempt, and the wait after it (0: none). */
+  int64_t ahead_tried_ns;
+  int64_t ahead_backoff_ns;
   /* The backend whose selected_warning was logged last: once per stretch of
    * its use. */
   const struct rapl_backend *warned;
@@ -350,6 +357,7 @@ static void report_error_once(struct rapl_reader *r, const char *why) {
 static void announce(struct rapl_reader *r, const struct rapl_backend *b,
                      size_t n_zones, const char *reason) {
   r->backend = b;
+  r->ahead_backoff_ns = 0;
   r->last_error[0] = '\0';
   if (b->selected_warning != NULL && r->warned != b)
     rapl_log(RAPL_LOG_WARNING, "using the %s backend: %s", b->name,
@@ -588,16 +596,37 @@ static const struct rapl_backend *prepare_switch(struct rapl_reader *r,
 
 /* While a fallback serves, checks now and then whether a backend ahead of
  * it in rapl_backends[] reads again; returns the first that does, with its
- * zones in set. */
+ * zones in set. A backend whose probe fails costs a stat and is checked at
+ * every discovery; one that is there but does not open (powercap's
+ * energy_uj denied to a collectd that reads perf through CAP_PERFMON) costs
+ * opens, and is tried at doubling intervals up to AHEAD_BACKOFF_MAX_NS, so
+ * that such a steady state opens next to nothing. */
 static const struct rapl_backend *preferred_again(struct rapl_reader *r,
-                                                  struct rapl_zone_set *set) {
+                                                  struct rapl_zone_set *set,
+                                                  int64_t now_ns) {
   char why[RAPL_MSG_MAX];
+  bool opened_in_vain = false;
+  /* Reads that come early are let through as for discovery itself. */
+  if (r->ahead_backoff_ns > 0 &&
+      now_ns - r->ahead_tried_ns < r->ahead_backoff_ns - RETRY_SLACK_NS)
+    return NULL;
   for (size_t i = 0; rapl_backends[i] && rapl_backends[i] != r->backend; i++) {
     const struct rapl_backend *b = rapl_backends[i];
-    if (considered(b, &r->cfg) &&
-        try_backend(b, &r->cfg, set, why, sizeof(why)))
+    if (!considered(b, &r->cfg) || b->probe(&r->cfg, why, sizeof(why)) != 0)
+      continue;
+    if (b->open(&r->cfg, set, why, sizeof(why)) > 0)
       return b;
+    rapl_zone_set_clear(set, b->close);
+    opened_in_vain = true;
   }
+  if (opened_in_vain) {
+    r->ahead_backoff_ns = r->ahead_backoff_ns == 0 ? 2 * RETRY_NS
+                          : r->ahead_backoff_ns >= AHEAD_BACKOFF_MAX_NS / 2
+                              ? AHEAD_BACKOFF_MAX_NS
+                              : 2 * r->ahead_backoff_ns;
+    r->ahead_tried_ns = now_ns;
+  } else
+    r->ahead_backoff_ns = 0;
   return NULL;
 }
 
@@ -720,7 +749,7 @@ int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud) {
     next = prepare_switch(r, &incoming);
   } else if ((r->n_lost > 0 || r->incomplete || better_allowed(r)) &&
              discovery_due(r, now_ns)) {
-    next = preferred_again(r, &incoming);
+    next = preferred_again(r, &incoming, now_ns);
     reason = "the preferred backend reads again";
     if (next == NULL && (r->n_lost > 0 || r->incomplete))
       rescan(r);

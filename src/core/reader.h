@@ -45,8 +45,9 @@ void rapl_reader_reconfigure(struct rapl_reader *r,
  * first read of such a stretch returns -1 (so that a one-shot run such as
  * `collectd -T` fails), the later ones 0 (so that collectd's back-off never
  * delays the retries). When every zone of the backend in use is lost,
- * selection runs again at once; while a fallback serves, the preferred
- * backend is tried again once a second and taken back when it reads. */
+ * selection runs again at once; while a fallback serves, the backends ahead
+ * of it are tried again once a second (at doubling intervals up to 64 s
+ * where one is present but does not open) and taken back when one reads. */
 int rapl_reader_read(struct rapl_reader *r, rapl_sample_cb cb, void *ud);
 
 /* Nanoseconds on a monotonic clock; CLOCK_MONOTONIC unless a test or a replay
