@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "capability.h"
 #include "fixture.h"
+#include "msr_model.h"
 #include "perf.h"
 #include "rapl_config.h"
 #include "rapl_log.h"
@@ -211,7 +212,14 @@ static void assert_zone(const struct found *f, enum rapl_zone_kind kind,
   snprintf(source, sizeof(source), "perf event power/%s/ on CPU %d", event,
            cpu);
   assert_string_equal(z->source, source);
-  assert_true(z->joules_per_unit == ldexp(1.0, -32));
+  /* The fixture is INTEL_SKYLAKE_X, where the perf driver counts the
+   * 15.3 uJ DRAM unit (rapl_defaults_hsw_server's 15300 nJ) as 2^-16 J. */
+  double want = kind == RAPL_ZONE_DRAM
+                    ? ldexp(1.0, -32) * 15.3e-6 / ldexp(1.0, -16)
+                    : ldexp(1.0, -32);
+  if (fabs(z->joules_per_unit - want) > want * 1e-12)
+    fail_msg("%s/%s: %.17g J per count, want %.17g", instance,
+             rapl_zone_kind_name(kind), z->joules_per_unit, want);
   assert_true(z->range == UINT64_MAX);
 }
 
@@ -454,7 +462,12 @@ static void discovery_two_socket(void **state) {
     assert_int_equal(fcntl(f.set.zones[i].counters[0].fd, F_GETFD) & FD_CLOEXEC,
                      FD_CLOEXEC);
   assert_int_equal(f.set.n_skipped, 0);
-  assert_string_equal(fixture_logs(), ""); /* a healthy PMU says nothing */
+  /* A healthy PMU says one thing only: the DRAM correction, once. */
+  assert_int_equal(fixture_log_count("\n"), 1);
+  assert_int_equal(fixture_log_count("energy-ram: the kernel's perf driver "
+                                     "counts the fixed DRAM unit of family 6 "
+                                     "model 0x55 (15.3 uJ) as 2^-16 J"),
+                   1);
   release(&f);
   assert_all_closed();
 }
@@ -928,12 +941,97 @@ static void select_refused_unprivileged(void **state) {
   release(&f);
 }
 
+/* ----------------------------- the perf driver's DRAM unit, transcribed */
+
+/* t/data/kernel-perf-rapl-models.txt: "struct" rows give each struct
+ * rapl_model's unit quirk, "match" rows the models pointing at it. The
+ * backend's quirk table must list exactly the models whose struct has the
+ * HSW quirk, under the kernel's names; the correction is 15.3 uJ / 2^-16 J
+ * where the powercap driver also has the fixed unit, and none elsewhere. */
+static void dram_quirk_matches_the_kernel(void **state) {
+  (void)state;
+  const char *top = getenv("abs_top_srcdir");
+  char path[1024], line[512];
+  char quirk_struct[16][32];
+  size_t n_quirk = 0, n_match = 0, n_hsw = 0;
+  snprintf(path, sizeof(path), "%s/t/data/kernel-perf-rapl-models.txt",
+           top && *top ? top : ".");
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    fail_msg("cannot open %s", path);
+  for (int ln = 1; fgets(line, sizeof(line), f); ln++) {
+    char *hash = strchr(line, '#');
+    if (hash)
+      *hash = '\0';
+    char *tok[8];
+    int n = 0;
+    for (char *save, *t = strtok_r(line, " \t\n", &save); t && n < 8;
+         t = strtok_r(NULL, " \t\n", &save))
+      tok[n++] = t;
+    if (n == 0)
+      continue;
+    if (strcmp(tok[0], "struct") == 0 && n == 3) {
+      if (strcmp(tok[2], "hsw") == 0) {
+        assert_true(n_quirk < 16);
+        snprintf(quirk_struct[n_quirk++], sizeof(quirk_struct[0]), "%s",
+                 tok[1]);
+      }
+      continue;
+    }
+    if (strcmp(tok[0], "match") != 0 || n != 6)
+      fail_msg("%s:%d: not a struct or match row", path, ln);
+    n_match++;
+    bool hsw = false;
+    for (size_t q = 0; q < n_quirk; q++)
+      hsw |= strcmp(tok[5], quirk_struct[q]) == 0;
+    struct rapl_cpu_model m = {.vendor = RAPL_VENDOR_INTEL,
+                               .family = (unsigned)strtoul(tok[2], NULL, 0),
+                               .model = (unsigned)strtoul(tok[3], NULL, 0)};
+    const struct rapl_perf_quirk_row *row = NULL;
+    for (size_t i = 0; i < rapl_perf_dram_quirk_models_len; i++)
+      if (rapl_perf_dram_quirk_models[i].vfm == RAPL_IFM(m.family, m.model))
+        row = &rapl_perf_dram_quirk_models[i];
+    if (hsw != (row != NULL))
+      fail_msg("%s:%d: %s (%s): the kernel %s the DRAM quirk, the backend "
+               "%s",
+               path, ln, tok[4], tok[5], hsw ? "applies" : "does not apply",
+               row ? "lists it" : "does not");
+    int quirk_only;
+    double factor = rapl_perf_dram_factor(&m, &quirk_only);
+    const struct rapl_model_row *pc = rapl_msr_model_find(&m);
+    bool fixed = pc != NULL && pc->dram_j > 0;
+    if (hsw) {
+      n_hsw++;
+      assert_string_equal(row->name, tok[4]);
+      assert_string_equal(row->source, tok[5]);
+      if (fixed)
+        assert_true(fabs(factor - 15.3e-6 / ldexp(1.0, -16)) < 1e-12);
+      else
+        assert_true(factor == 1.0);
+      assert_int_equal(quirk_only, !fixed);
+    } else {
+      assert_true(factor == 1.0);
+      assert_int_equal(quirk_only, 0);
+    }
+  }
+  fclose(f);
+  assert_true(n_match >= 40);
+  /* Every row of the backend's table came from a match row. */
+  assert_int_equal(n_hsw, rapl_perf_dram_quirk_models_len);
+  /* AMD: no quirk. */
+  struct rapl_cpu_model amd = {
+      .vendor = RAPL_VENDOR_AMD, .family = 0x19, .model = 0x01};
+  int quirk_only;
+  assert_true(rapl_perf_dram_factor(&amd, &quirk_only) == 1.0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(scale_kernel_strings),
       cmocka_unit_test(scale_under_decimal_comma_locale),
       cmocka_unit_test(scale_rejects),
       cmocka_unit_test(event_parse),
+      cmocka_unit_test(dram_quirk_matches_the_kernel),
       cmocka_unit_test(refusal_no_grant),
       cmocka_unit_test(refusal_paranoid_unknown),
       cmocka_unit_test(refusal_security_module),

@@ -12,6 +12,7 @@
 #include "capability.h"
 #include "cpu_topology.h"
 #include "cpulist.h"
+#include "msr_model.h"
 #include "rapl_log.h"
 #include "rapl_options.h"
 #include "scan_log.h"
@@ -44,6 +45,41 @@ static const struct {
     {"energy-gpu", RAPL_ZONE_UNCORE},  {"energy-ram", RAPL_ZONE_DRAM},
     {"energy-psys", RAPL_ZONE_PSYS},
 };
+
+/* arch/x86/events/rapl.c, rapl_model_match[]: the rows that point at
+ * model_hsx or model_knl, whose .unit_quirk RAPL_UNIT_QUIRK_INTEL_HSW makes
+ * rapl_check_hw_unit() set rapl_pkg_hw_unit[PERF_RAPL_RAM] = 16. Checked
+ * against t/data/kernel-perf-rapl-models.txt by t/test_perf.c. */
+const struct rapl_perf_quirk_row rapl_perf_dram_quirk_models[] = {
+    {RAPL_IFM(6, 0x3F), "INTEL_HASWELL_X", "model_hsx"},
+    {RAPL_IFM(6, 0x4F), "INTEL_BROADWELL_X", "model_hsx"},
+    {RAPL_IFM(6, 0x56), "INTEL_BROADWELL_D", "model_hsx"},
+    {RAPL_IFM(6, 0x57), "INTEL_XEON_PHI_KNL", "model_knl"},
+    {RAPL_IFM(6, 0x85), "INTEL_XEON_PHI_KNM", "model_knl"},
+    {RAPL_IFM(6, 0x55), "INTEL_SKYLAKE_X", "model_hsx"},
+    {RAPL_IFM(6, 0x6C), "INTEL_ICELAKE_D", "model_hsx"},
+    {RAPL_IFM(6, 0x6A), "INTEL_ICELAKE_X", "model_hsx"},
+};
+const size_t rapl_perf_dram_quirk_models_len =
+    sizeof(rapl_perf_dram_quirk_models) /
+    sizeof(rapl_perf_dram_quirk_models[0]);
+
+double rapl_perf_dram_factor(const struct rapl_cpu_model *m, int *quirk_only) {
+  *quirk_only = 0;
+  for (size_t i = 0; i < rapl_perf_dram_quirk_models_len; i++) {
+    unsigned vfm = rapl_perf_dram_quirk_models[i].vfm;
+    if (m->vendor != RAPL_VFM_VENDOR(vfm) ||
+        m->family != RAPL_VFM_FAMILY(vfm) || m->model != RAPL_VFM_MODEL(vfm))
+      continue;
+    const struct rapl_model_row *row = rapl_msr_model_find(m);
+    if (row == NULL || row->dram_j <= 0) {
+      *quirk_only = 1;
+      return 1.0;
+    }
+    return row->dram_j / ldexp(1.0, -16);
+  }
+  return 1.0;
+}
 
 static int system_perf_event_open(struct perf_event_attr *attr, pid_t pid,
                                   int cpu, int group_fd, unsigned long flags) {
@@ -355,6 +391,40 @@ static bool zone_instance(const struct rapl_topology *topo,
   return true;
 }
 
+/* energy-ram's correction for this CPU (rapl_perf_dram_factor), said once
+ * per stretch, so that an operator comparing with powercap or perf stat
+ * knows why the numbers differ. */
+static double dram_factor(const struct rapl_config *cfg,
+                          const struct pmu *pmu) {
+  struct rapl_cpu_model m;
+  char err[RAPL_MSG_MAX];
+  int quirk_only;
+  if (rapl_cpu_model_read(cfg->procfs_path, &m, err, sizeof(err)) < 0) {
+    rapl_scan_log(&scan_log, RAPL_LOG_NOTICE,
+                  "perf: %s; energy-ram taken at its .scale, which on the "
+                  "server models with a fixed 15.3 uJ DRAM unit reads 0.27%% "
+                  "low",
+                  err);
+    return 1.0;
+  }
+  double f = rapl_perf_dram_factor(&m, &quirk_only);
+  if (quirk_only)
+    rapl_scan_log(&scan_log, RAPL_LOG_NOTICE,
+                  "perf: %s/events/energy-ram: the kernel's perf driver counts "
+                  "DRAM in 2^-16 J on this CPU (family %u model 0x%x) where "
+                  "its powercap driver uses the unit register; taken at its "
+                  ".scale, so dram may differ from powercap's",
+                  pmu->dir, m.family, m.model);
+  else if (f != 1.0)
+    rapl_scan_log(&scan_log, RAPL_LOG_INFO,
+                  "perf: %s/events/energy-ram: the kernel's perf driver counts "
+                  "the fixed DRAM unit of family %u model 0x%x (%g uJ) as "
+                  "2^-16 J (RAPL_UNIT_QUIRK_INTEL_HSW); counts are scaled by "
+                  "%.6f to the joules powercap and the MSRs report",
+                  pmu->dir, m.family, m.model, f * ldexp(1.0, -16) * 1e6, f);
+  return f;
+}
+
 static void perf_close(struct rapl_zone *zone) { rapl_zone_close_fds(zone); }
 
 static int perf_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
@@ -387,6 +457,8 @@ static int perf_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
         read_event(pmu, perf_events[e].event, &config, &scale) != 0)
       continue;
     offered++;
+    if (kind == RAPL_ZONE_DRAM)
+      scale *= dram_factor(cfg, pmu);
     for (size_t c = 0; c < pmu->n_cpus && !sc.oom && !sc.refused; c++) {
       char instance[RAPL_INSTANCE_MAX];
       const struct rapl_socket *sock = socket_of(&topo, pmu->cpus[c]);

@@ -550,9 +550,10 @@ static bool perf_has_event(int ev) {
 }
 
 /* The kernel accumulates the 32-bit counter's deltas in 64 bits, shifted to
- * its fixed 2^-32 J scale: count = raw64 << (32 - esu).  A unit that is not a
- * power of two has no such shift; there the count is rounded so that it
- * still says the zone's energy, which a comparison of backends relies on. */
+ * its fixed 2^-32 J scale: count = raw64 << (32 - esu).  A DRAM unit that is
+ * not a power of two is the server models' fixed 15.3 uJ, which the perf
+ * driver takes as 2^-16 J (RAPL_UNIT_QUIRK_INTEL_HSW): raw64 << 16, as on
+ * the real machine. Any other such unit is rounded to its energy. */
 static uint64_t perf_count(const struct cpu *c, int ev, double t) {
   struct zone *z;
   if (S.vendor == V_AMD)
@@ -569,6 +570,8 @@ static uint64_t perf_count(const struct cpu *c, int ev, double t) {
   int bits = 1 - exp; /* unit_j == 2^-bits when mant == 0.5 */
   if (mant == 0.5 && bits >= 0 && bits <= 32)
     return (uint64_t)(int64_t)raw << (32 - bits);
+  if (z->kind == Z_DRAM)
+    return (uint64_t)(int64_t)raw << 16;
   return (uint64_t)llround(raw * unit_j * 4294967296.0);
 }
 
