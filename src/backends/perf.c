@@ -158,11 +158,11 @@ void rapl_perf_refusal(char *out, size_t outlen, const char *event, int cpu,
   rapl_msg(out, outlen,
            "perf_event_open refused power/%s/ on CPU %d (%s): system-wide "
            "events need %s at most 0 (it %s), or CAP_PERFMON (Linux 5.8 and "
-           "later) or CAP_SYS_ADMIN, and this process has %s",
+           "later) or CAP_SYS_ADMIN, and %s",
            event, cpu, strerror(err), paranoid_path, level,
-           perfmon == 0 && sys_admin == 0 ? "neither capability"
-                                          : "neither capability as far as "
-                                            "capget(2) tells");
+           perfmon == 0 && sys_admin == 0
+               ? "this process has neither capability"
+               : "capget(2) could not tell whether this process has them");
 }
 
 static int perf_probe(const struct rapl_config *cfg, char *why, size_t whylen) {
