@@ -387,14 +387,6 @@ static void log_units(const struct opener *op, size_t n0,
   }
 }
 
-static bool have_zone(const struct rapl_zone_set *set, enum rapl_zone_kind kind,
-                      const char *instance) {
-  for (size_t i = 0; i < set->n; i++)
-    if (set->zones[i].kind == kind && !strcmp(set->zones[i].instance, instance))
-      return true;
-  return false;
-}
-
 /* Whether `reg` exists: it reads on the chosen device and is not zero. */
 static int reg_present(int fd, uint64_t reg) {
   uint64_t v;
@@ -495,7 +487,7 @@ static int msr_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
         else
           snprintf(platform, sizeof(platform), "platform-%d",
                    topo.sockets[s].package);
-        if (!have_zone(out, RAPL_ZONE_PSYS, platform))
+        if (!rapl_zone_set_has(out, RAPL_ZONE_PSYS, platform))
           add_single(&op, RAPL_ZONE_PSYS, platform, cpu, reg, unit);
       }
       close(fd);

@@ -239,6 +239,14 @@ static int read_pmu(const struct rapl_config *cfg, struct pmu *pmu, char *why,
  * events/<name>.scale and events/<name>.unit. 1 when the PMU does not offer
  * the event, 0 when it does, -1 (logged) when its files are not as the
  * kernel writes them. */
+static int left_out(const struct pmu *pmu, const char *name, int rc,
+                    const char *expected) {
+  rapl_scan_log(&scan_log, RAPL_LOG_ERR,
+                "perf: %s/%s: %s; the event is left out", pmu->dir, name,
+                rc < 0 ? strerror(-rc) : expected);
+  return -1;
+}
+
 static int read_event(const struct pmu *pmu, const char *event,
                       uint64_t *config, double *scale) {
   char name[64], text[256];
@@ -246,28 +254,16 @@ static int read_event(const struct pmu *pmu, const char *event,
   int rc = read_pmu_file(pmu, name, text, sizeof(text), NULL, 0);
   if (rc == -ENOENT)
     return 1;
-  if (rc < 0 || rapl_perf_parse_event(text, config) != 0) {
-    rapl_scan_log(&scan_log, RAPL_LOG_ERR,
-                  "perf: %s/%s: %s; the event is left out", pmu->dir, name,
-                  rc < 0 ? strerror(-rc) : "not \"event=0x<hex>\"");
-    return -1;
-  }
+  if (rc < 0 || rapl_perf_parse_event(text, config) != 0)
+    return left_out(pmu, name, rc, "not \"event=0x<hex>\"");
   snprintf(name, sizeof(name), "events/%s.scale", event);
   rc = read_pmu_file(pmu, name, text, sizeof(text), NULL, 0);
-  if (rc < 0 || rapl_perf_parse_scale(text, scale) != 0) {
-    rapl_scan_log(&scan_log, RAPL_LOG_ERR,
-                  "perf: %s/%s: %s; the event is left out", pmu->dir, name,
-                  rc < 0 ? strerror(-rc) : "not a positive decimal");
-    return -1;
-  }
+  if (rc < 0 || rapl_perf_parse_scale(text, scale) != 0)
+    return left_out(pmu, name, rc, "not a positive decimal");
   snprintf(name, sizeof(name), "events/%s.unit", event);
   rc = read_pmu_file(pmu, name, text, sizeof(text), NULL, 0);
-  if (rc < 0 || strcmp(text, "Joules") != 0) {
-    rapl_scan_log(&scan_log, RAPL_LOG_ERR,
-                  "perf: %s/%s: %s; the event is left out", pmu->dir, name,
-                  rc < 0 ? strerror(-rc) : "not \"Joules\"");
-    return -1;
-  }
+  if (rc < 0 || strcmp(text, "Joules") != 0)
+    return left_out(pmu, name, rc, "not \"Joules\"");
   return 0;
 }
 
@@ -282,17 +278,14 @@ static const struct rapl_socket *socket_of(const struct rapl_topology *topo,
 
 static int paranoid_level(const struct rapl_config *cfg, char *path,
                           size_t len) {
-  uint64_t v;
-  char text[32];
+  char text[32], *end = NULL;
   snprintf(path, len, "%s/sys/kernel/perf_event_paranoid", cfg->procfs_path);
   if (rapl_sysfs_read_string(path, text, sizeof(text)) != 0)
     return RAPL_PERF_PARANOID_UNKNOWN;
   /* The kernel prints a signed int: -1 is common. */
-  if (text[0] == '-')
-    return rapl_parse_u64(text + 1, strlen(text + 1), &v) == 0 && v <= 1000
-               ? -(int)v
-               : RAPL_PERF_PARANOID_UNKNOWN;
-  return rapl_parse_u64(text, strlen(text), &v) == 0 && v <= 1000
+  long v = strtol(text, &end, 10);
+  return end != text && *end == '\0' && v > RAPL_PERF_PARANOID_UNKNOWN &&
+                 v <= 1000
              ? (int)v
              : RAPL_PERF_PARANOID_UNKNOWN;
 }
@@ -362,14 +355,6 @@ static void add_zone(struct scan *sc, const struct pmu *pmu, const char *event,
   z->range = UINT64_MAX; /* 64-bit kernel count: never wraps in practice */
   z->counters[0].fd = fd;
   z->counters[0].offset = 0;
-}
-
-static bool have_zone(const struct rapl_zone_set *set, enum rapl_zone_kind kind,
-                      const char *instance) {
-  for (size_t i = 0; i < set->n; i++)
-    if (set->zones[i].kind == kind && !strcmp(set->zones[i].instance, instance))
-      return true;
-  return false;
 }
 
 /* Names as the powercap backend names the same counters, so that dashboards
@@ -473,7 +458,7 @@ static int perf_open(const struct rapl_config *cfg, struct rapl_zone_set *out,
         continue;
       }
       if (!zone_instance(&topo, sock, kind, instance, sizeof(instance)) ||
-          have_zone(out, kind, instance))
+          rapl_zone_set_has(out, kind, instance))
         continue;
       add_zone(&sc, pmu, perf_events[e].event, kind, config, scale,
                pmu->cpus[c], instance);

@@ -115,16 +115,6 @@ static bool classify(const char *name, const char *parent_name, int depth,
   return true;
 }
 
-static bool already_have(const struct rapl_zone_set *set,
-                         enum rapl_zone_kind kind, const char *instance) {
-  for (size_t i = 0; i < set->n; i++) {
-    if (set->zones[i].kind == kind &&
-        strcmp(set->zones[i].instance, instance) == 0)
-      return true;
-  }
-  return false;
-}
-
 #define MAX_SKIPPED 8
 
 /* One discovery pass. Zones that cannot be measured are left out with a
@@ -300,7 +290,7 @@ static void scan_zone(struct scan *sc, const char *base, const char *dname,
     return;
   sc->seen++;
   if (!(sc->cfg->zone_mask & RAPL_ZONE_MASK(kind)) ||
-      already_have(sc->out, kind, instance) ||
+      rapl_zone_set_has(sc->out, kind, instance) ||
       amd_single_core(sc, kind, instance))
     return;
   struct rapl_zone *z = rapl_zone_set_add(sc->out);

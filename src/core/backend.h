@@ -48,6 +48,9 @@ struct rapl_zone_set {
 
 /* Appends a zeroed zone; NULL when out of memory. */
 struct rapl_zone *rapl_zone_set_add(struct rapl_zone_set *set);
+/* Whether set already holds the zone (kind, instance). */
+bool rapl_zone_set_has(const struct rapl_zone_set *set,
+                       enum rapl_zone_kind kind, const char *instance);
 /* Allocates zone->counters for n counters with fd -1. */
 int rapl_zone_alloc_counters(struct rapl_zone *zone, size_t n);
 /* Closes every descriptor and frees the set's memory. */

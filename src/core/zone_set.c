@@ -18,6 +18,15 @@ struct rapl_zone *rapl_zone_set_add(struct rapl_zone_set *set) {
   return zone;
 }
 
+bool rapl_zone_set_has(const struct rapl_zone_set *set,
+                       enum rapl_zone_kind kind, const char *instance) {
+  for (size_t i = 0; i < set->n; i++)
+    if (set->zones[i].kind == kind &&
+        strcmp(set->zones[i].instance, instance) == 0)
+      return true;
+  return false;
+}
+
 int rapl_zone_alloc_counters(struct rapl_zone *zone, size_t n) {
   zone->counters = calloc(n, sizeof(*zone->counters));
   if (zone->counters == NULL)
