@@ -8,6 +8,7 @@
  * must not fail it. */
 #define _GNU_SOURCE
 #include "backend.h"
+#include "call_count.h"
 #include "config_watch.h"
 #include "perf.h"
 #include "perf_shim.h"
@@ -36,144 +37,18 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ------------------------------------------------------------ counting */
-
-static bool counting;
-/* n_sys: every call; of them n_read, n_pread and n_open by kind (an open is
- * open, fopen, opendir, scandir or a perf_event_open through the seam). */
-static long n_alloc, n_sys, n_read, n_pread, n_open;
-
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-char *__real_realpath(const char *path, char *resolved);
-int __real_open(const char *path, int flags, ...);
-int __real_close(int fd);
-ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
-ssize_t __real_read(int fd, void *buf, size_t n);
-int __real_stat(const char *path, struct stat *st);
-int __real_lstat(const char *path, struct stat *st);
-int __real_fstat(int fd, struct stat *st);
-int __real_scandir(const char *dir, struct dirent ***list,
-                   int (*filter)(const struct dirent *),
-                   int (*compar)(const struct dirent **,
-                                 const struct dirent **));
-DIR *__real_opendir(const char *path);
-int __real_access(const char *path, int mode);
-FILE *__real_fopen(const char *path, const char *mode);
-ssize_t __real_readlink(const char *path, char *buf, size_t len);
-struct dirent *__real_readdir(DIR *d);
-int __real_closedir(DIR *d);
-
-void *__wrap_malloc(size_t size) {
-  n_alloc += counting;
-  return __real_malloc(size);
-}
-void *__wrap_calloc(size_t n, size_t size) {
-  n_alloc += counting;
-  return __real_calloc(n, size);
-}
-void *__wrap_realloc(void *p, size_t size) {
-  n_alloc += counting;
-  return __real_realloc(p, size);
-}
-/* realpath(path, NULL) allocates and makes several calls: counted as one of
- * each, which is enough to fail a read path that uses it. */
-char *__wrap_realpath(const char *path, char *resolved) {
-  n_sys += counting;
-  n_alloc += counting && resolved == NULL;
-  return __real_realpath(path, resolved);
-}
-int __wrap_open(const char *path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  int mode = va_arg(ap, int);
-  va_end(ap);
-  n_sys += counting;
-  n_open += counting;
-  return __real_open(path, flags, mode);
-}
-int __wrap_close(int fd) {
-  n_sys += counting;
-  return __real_close(fd);
-}
-ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off) {
-  n_sys += counting;
-  n_pread += counting;
-  return __real_pread(fd, buf, n, off);
-}
-ssize_t __wrap_read(int fd, void *buf, size_t n) {
-  n_sys += counting;
-  n_read += counting;
-  return __real_read(fd, buf, n);
-}
-int __wrap_stat(const char *path, struct stat *st) {
-  n_sys += counting;
-  return __real_stat(path, st);
-}
-int __wrap_lstat(const char *path, struct stat *st) {
-  n_sys += counting;
-  return __real_lstat(path, st);
-}
-int __wrap_fstat(int fd, struct stat *st) {
-  n_sys += counting;
-  return __real_fstat(fd, st);
-}
-/* scandir: at least an open, a getdents and a close, and allocations. */
-int __wrap_scandir(const char *dir, struct dirent ***list,
-                   int (*filter)(const struct dirent *),
-                   int (*compar)(const struct dirent **,
-                                 const struct dirent **)) {
-  n_sys += 3 * counting;
-  n_open += counting;
-  n_alloc += counting;
-  return __real_scandir(dir, list, filter, compar);
-}
-DIR *__wrap_opendir(const char *path) {
-  n_sys += counting;
-  n_open += counting;
-  n_alloc += counting;
-  return __real_opendir(path);
-}
-/* One getdents serves many entries; counting each entry overstates the
- * naive reader's calls a little, which only flatters ours less. */
-struct dirent *__wrap_readdir(DIR *d) {
-  n_sys += counting;
-  return __real_readdir(d);
-}
-int __wrap_closedir(DIR *d) {
-  n_sys += counting;
-  return __real_closedir(d);
-}
-
 /* --mark brackets each counted window with two system calls the reader never
  * makes, so that strace can count every call in between, libc's own
  * included, which the wrappers cannot see (bench/run.sh does). */
 static bool mark;
 
-int __wrap_access(const char *path, int mode) {
-  n_sys += counting;
-  return __real_access(path, mode);
-}
-FILE *__wrap_fopen(const char *path, const char *mode) {
-  n_sys += counting;
-  n_open += counting;
-  n_alloc += counting;
-  return __real_fopen(path, mode);
-}
-ssize_t __wrap_readlink(const char *path, char *buf, size_t len) {
-  n_sys += counting;
-  return __real_readlink(path, buf, len);
-}
-
 static void count_start(void) {
   if (mark)
     syscall(SYS_getppid);
-  n_alloc = n_sys = n_read = n_pread = n_open = 0;
-  counting = true;
+  call_count_start();
 }
 static void count_stop(void) {
-  counting = false;
+  call_counting = false;
   if (mark)
     syscall(SYS_getsid, 0);
 }
@@ -437,8 +312,8 @@ static const char *perf_root;
 
 static int bench_perf_open(struct perf_event_attr *attr, pid_t pid, int cpu,
                            int group_fd, unsigned long flags) {
-  n_sys += counting;
-  n_open += counting;
+  calls.sys += call_counting;
+  calls.open += call_counting;
   return sim_perf_event_open(perf_root, attr, pid, cpu, group_fd, flags);
 }
 
@@ -710,11 +585,11 @@ static int measure(struct tree *t, struct result *res) {
       rapl_reader_destroy(r);
       return -1;
     }
-    sys += n_sys;
-    alloc += n_alloc;
-    reads += n_read;
-    preads += n_pread;
-    opens += n_open;
+    sys += calls.sys;
+    alloc += calls.alloc;
+    reads += calls.read;
+    preads += calls.pread;
+    opens += calls.open;
   }
   res->sys_per_counter = (double)sys / counted / t->n_files;
   res->allocs_per_cycle = (double)alloc / counted;
@@ -768,7 +643,7 @@ static int measure(struct tree *t, struct result *res) {
     count_start();
     naive_cycle(class_dir);
     count_stop();
-    res->naive_sys_per_zone = (double)n_sys / zones;
+    res->naive_sys_per_zone = (double)calls.sys / zones;
     int nc = cycles / 10 > 50 ? cycles / 10 : 50;
     for (int i = 0; i < nc; i++) {
       int64_t a = now_ns();
@@ -795,15 +670,15 @@ static int measure_config_check(const char *dir, double *ns, double *sys,
     fprintf(stderr, "rapl_bench: config watch: %s\n", err);
     return -1;
   }
-  long calls = 0, alloc = 0;
+  long sys_calls = 0, alloc = 0;
   for (int i = 0; i < 16; i++) {
     count_start();
     rapl_config_watch_poll(&w, &out);
     count_stop();
-    calls += n_sys;
-    alloc += n_alloc;
+    sys_calls += calls.sys;
+    alloc += calls.alloc;
   }
-  *sys = calls / 16.0;
+  *sys = sys_calls / 16.0;
   *allocs = alloc / 16.0;
   *ns = 0;
   if (counted_only)

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "call_count.h"
 #include "fixture.h"
 #include "perf.h"
 #include "perf_shim.h"
@@ -27,61 +28,13 @@
 
 #define N_ZONES 7 /* t/sim/specs/two-socket-intel-perf.spec */
 
-static bool counting;
-static int n_alloc, n_open, n_scandir, n_pread, n_read, n_perf_open;
-
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-int __real_open(const char *path, int flags, ...);
-int __real_scandir(const char *dir, struct dirent ***list,
-                   int (*filter)(const struct dirent *),
-                   int (*compar)(const struct dirent **,
-                                 const struct dirent **));
-ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
-ssize_t __real_read(int fd, void *buf, size_t n);
-
-void *__wrap_malloc(size_t size) {
-  n_alloc += counting;
-  return __real_malloc(size);
-}
-void *__wrap_calloc(size_t n, size_t size) {
-  n_alloc += counting;
-  return __real_calloc(n, size);
-}
-void *__wrap_realloc(void *p, size_t size) {
-  n_alloc += counting;
-  return __real_realloc(p, size);
-}
-int __wrap_open(const char *path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  int mode = va_arg(ap, int);
-  va_end(ap);
-  n_open += counting;
-  return __real_open(path, flags, mode);
-}
-int __wrap_scandir(const char *dir, struct dirent ***list,
-                   int (*filter)(const struct dirent *),
-                   int (*compar)(const struct dirent **,
-                                 const struct dirent **)) {
-  n_scandir += counting;
-  return __real_scandir(dir, list, filter, compar);
-}
-ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off) {
-  n_pread += counting;
-  return __real_pread(fd, buf, n, off);
-}
-ssize_t __wrap_read(int fd, void *buf, size_t n) {
-  n_read += counting;
-  return __real_read(fd, buf, n);
-}
+static int n_perf_open;
 
 static const char *perf_root;
 
 static int open_in_sim(struct perf_event_attr *attr, pid_t pid, int cpu,
                        int group_fd, unsigned long flags) {
-  n_perf_open += counting;
+  n_perf_open += call_counting;
   return sim_perf_event_open(perf_root, attr, pid, cpu, group_fd, flags);
 }
 
@@ -120,26 +73,25 @@ static void assert_steady(int64_t ms) {
   struct rapl_reader *r = rapl_reader_create(&cfg);
   sim_attach(&sim, r);
   n_perf_open = 0;
-  counting = true; /* the first read: discovery, which is not free */
+  call_count_start(); /* the first read: discovery, which is not free */
   assert_int_equal(rapl_reader_read(r, count_sample, NULL), N_ZONES);
-  counting = false;
+  call_counting = false;
   assert_int_equal(n_perf_open, N_ZONES);
   assert_string_equal(rapl_reader_backend(r)->name, "perf");
   for (int i = 0; i < 5; i++) {
     sim_advance_ms(&sim, ms);
-    n_alloc = n_open = n_scandir = n_pread = n_read = n_perf_open = 0;
+    n_perf_open = 0;
     samples = with_power = 0;
-    counting = true;
+    call_count_start();
     int n = rapl_reader_read(r, count_sample, NULL);
-    counting = false;
+    call_counting = false;
     assert_int_equal(n, N_ZONES);
     assert_int_equal(with_power, N_ZONES);
-    assert_int_equal(n_read, N_ZONES);
-    assert_int_equal(n_pread, 0);
+    assert_int_equal(calls.read, N_ZONES);
+    assert_int_equal(calls.pread, 0);
     assert_int_equal(n_perf_open, 0);
-    assert_int_equal(n_open, 0);
-    assert_int_equal(n_scandir, 0);
-    assert_int_equal(n_alloc, 0);
+    assert_int_equal(calls.open, 0);
+    assert_int_equal(calls.alloc, 0);
   }
   rapl_reader_destroy(r);
   rapl_perf_set_open(NULL);
@@ -196,21 +148,21 @@ static void denied_powercap_backs_off(void **state) {
                 "intel-rapl:%s/energy_uj",
                 zones[z]);
     sim_advance_ms(&sim, 1000);
-    n_alloc = n_open = n_scandir = n_pread = n_read = n_perf_open = 0;
-    counting = true;
+    n_perf_open = 0;
+    call_count_start();
     int n = rapl_reader_read(r, count_sample, NULL);
-    counting = false;
+    call_counting = false;
     assert_int_equal(n, N_ZONES);
     bool attempt =
         next < sizeof(attempts) / sizeof(attempts[0]) && t == attempts[next];
     if (!attempt && strcmp(rapl_reader_backend(r)->name, "perf") == 0) {
-      if (n_open != 0)
-        fail_msg("t = %d s: %d opens while perf serves between attempts", t,
-                 n_open);
-      assert_int_equal(n_read, N_ZONES);
-      assert_int_equal(n_alloc, 0);
+      if (calls.open != 0)
+        fail_msg("t = %d s: %ld opens while perf serves between attempts", t,
+                 calls.open);
+      assert_int_equal(calls.read, N_ZONES);
+      assert_int_equal(calls.alloc, 0);
     } else if (attempt) {
-      if (n_open == 0)
+      if (calls.open == 0)
         fail_msg("t = %d s: no attempt to open powercap", t);
       next++;
     }

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "call_count.h"
 #include "fixture.h"
 #include "reader.h"
 #include "sim_harness.h"
@@ -20,51 +21,6 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
-
-static bool counting;
-static int n_alloc, n_open, n_scandir, n_pread;
-
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-int __real_open(const char *path, int flags, ...);
-int __real_scandir(const char *dir, struct dirent ***list,
-                   int (*filter)(const struct dirent *),
-                   int (*compar)(const struct dirent **,
-                                 const struct dirent **));
-ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
-
-void *__wrap_malloc(size_t size) {
-  n_alloc += counting;
-  return __real_malloc(size);
-}
-void *__wrap_calloc(size_t n, size_t size) {
-  n_alloc += counting;
-  return __real_calloc(n, size);
-}
-void *__wrap_realloc(void *p, size_t size) {
-  n_alloc += counting;
-  return __real_realloc(p, size);
-}
-int __wrap_open(const char *path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  int mode = va_arg(ap, int);
-  va_end(ap);
-  n_open += counting;
-  return __real_open(path, flags, mode);
-}
-int __wrap_scandir(const char *dir, struct dirent ***list,
-                   int (*filter)(const struct dirent *),
-                   int (*compar)(const struct dirent **,
-                                 const struct dirent **)) {
-  n_scandir += counting;
-  return __real_scandir(dir, list, filter, compar);
-}
-ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off) {
-  n_pread += counting;
-  return __real_pread(fd, buf, n, off);
-}
 
 static int samples;
 static void count_sample(const struct rapl_sample *s, void *ud) {
@@ -90,15 +46,14 @@ static void assert_steady(struct rapl_reader *r, struct sim *sim, int zones,
     if (sim != NULL)
       sim_advance_ms(sim, 20);
     fake_now_ns += 20000000;
-    n_alloc = n_open = n_scandir = n_pread = samples = 0;
-    counting = true;
+    samples = 0;
+    call_count_start();
     int n = rapl_reader_read(r, count_sample, NULL);
-    counting = false;
+    call_counting = false;
     assert_int_equal(n, zones);
-    assert_int_equal(n_alloc, 0);
-    assert_int_equal(n_open, 0);
-    assert_int_equal(n_scandir, 0);
-    assert_int_equal(n_pread, counters);
+    assert_int_equal(calls.alloc, 0);
+    assert_int_equal(calls.open, 0);
+    assert_int_equal(calls.pread, counters);
   }
 }
 
