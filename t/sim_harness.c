@@ -258,3 +258,19 @@ int sim_exit_status(int cmocka_failed) {
   }
   return cmocka_failed;
 }
+
+const char *sim_spec_file(const char *name, const char *extra) {
+  static char spec[16384];
+  char path[1024];
+  const char *top = getenv("abs_top_srcdir");
+  snprintf(path, sizeof(path), "%s/t/sim/specs/%s", top && *top ? top : ".",
+           name);
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    fail_msg("%s: %s", path, strerror(errno));
+  size_t n = fread(spec, 1, sizeof(spec) - 1, f);
+  fclose(f);
+  spec[n] = '\0';
+  strncat(spec, extra, sizeof(spec) - n - 1);
+  return spec;
+}

@@ -27,6 +27,10 @@ struct sim {
  * skipped with the reason; see sim_exit_status. Fails the test when the
  * simulator itself fails. */
 void sim_start(struct sim *s, const char *spec_text);
+/* The text of t/sim/specs/NAME (under $abs_top_srcdir) with extra appended,
+ * so that tests run on the specs the project ships; a static buffer that
+ * the next call reuses. Fails the test when the file cannot be read. */
+const char *sim_spec_file(const char *name, const char *extra);
 /* Sends one control command ("hide PATH", "watts package:0 30", ...). */
 void sim_ctl(struct sim *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

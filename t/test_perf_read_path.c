@@ -45,28 +45,12 @@ static void count_sample(const struct rapl_sample *s, void *ud) {
   with_power += s->has_power;
 }
 
-static char spec[8192];
-
-static const char *load_spec(const char *name) {
-  char path[1024];
-  const char *top = getenv("abs_top_srcdir");
-  snprintf(path, sizeof(path), "%s/t/sim/specs/%s", top && *top ? top : ".",
-           name);
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    fail_msg("%s: %s", path, strerror(errno));
-  size_t n = fread(spec, 1, sizeof(spec) - 1, f);
-  fclose(f);
-  spec[n] = '\0';
-  return spec;
-}
-
 /* Reads ms apart after the first (which selects, opens and baselines):
  * each makes one read per zone and nothing else. */
 static void assert_steady(int64_t ms) {
   struct sim sim;
   struct rapl_config cfg;
-  sim_start(&sim, load_spec("two-socket-intel-perf.spec"));
+  sim_start(&sim, sim_spec_file("two-socket-intel-perf.spec", ""));
   perf_root = sim.mnt;
   rapl_perf_set_open(open_in_sim);
   sim_config(&sim, &cfg);
@@ -126,7 +110,7 @@ static void denied_powercap_backs_off(void **state) {
   static const int attempts[] = {1, 3, 7, 15, 31, 63, 127, 191};
   struct sim sim;
   struct rapl_config cfg;
-  sim_start(&sim, load_spec("two-socket-intel-both.spec"));
+  sim_start(&sim, sim_spec_file("two-socket-intel-both.spec", ""));
   for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++)
     sim_ctl(&sim,
             "deny sys/devices/virtual/powercap/intel-rapl/intel-rapl:%s/"

@@ -65,27 +65,10 @@ static int open_in_sim(struct perf_event_attr *attr, pid_t pid, int cpu,
   return sim_perf_event_open(perf_root, attr, pid, cpu, group_fd, flags);
 }
 
-static char spec[8192];
-
-static const char *load_spec(const char *name, const char *extra) {
-  char path[1024];
-  const char *top = getenv("abs_top_srcdir");
-  snprintf(path, sizeof(path), "%s/t/sim/specs/%s", top && *top ? top : ".",
-           name);
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    fail_msg("%s: %s", path, strerror(errno));
-  size_t n = fread(spec, 1, sizeof(spec) - 1, f);
-  fclose(f);
-  spec[n] = '\0';
-  strncat(spec, extra, sizeof(spec) - n - 1);
-  return spec;
-}
-
 /* A simulator on a shipped spec, the seam pointed at it, logs captured. */
 static void start(struct sim *sim, struct rapl_config *cfg, const char *name,
                   const char *extra) {
-  sim_start(sim, load_spec(name, extra));
+  sim_start(sim, sim_spec_file(name, extra));
   perf_root = sim->mnt;
   rapl_perf_set_open(open_in_sim);
   sim_config(sim, cfg);

@@ -36,8 +36,6 @@
 #define UNIT_J (1.0 / 16384) /* the spec's esu 14 */
 #define DRAM_UNIT_J 15.3e-6
 
-static char spec[8192];
-
 /* Within one counter unit: the events count whole hardware units. */
 #define assert_near(got, want, tol)                                            \
   do {                                                                         \
@@ -50,21 +48,6 @@ static char spec[8192];
 static const char *dir_of(const char *var) {
   const char *d = getenv(var);
   return d && *d ? d : ".";
-}
-
-/* A shipped spec, so that the files the other tests use are tested. */
-static const char *load_spec(const char *name, const char *extra) {
-  char path[1024];
-  snprintf(path, sizeof(path), "%s/t/sim/specs/%s", dir_of("abs_top_srcdir"),
-           name);
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    fail_msg("%s: %s", path, strerror(errno));
-  size_t n = fread(spec, 1, sizeof(spec) - 1, f);
-  fclose(f);
-  spec[n] = '\0';
-  strncat(spec, extra, sizeof(spec) - n - 1);
-  return spec;
 }
 
 static char *slurp(const struct sim *s, const char *rel) {
@@ -154,7 +137,7 @@ static void sysfs_files_are_the_kernels(void **state) {
   (void)state;
   struct sim s;
   char events[1024], link[256], path[1024];
-  sim_start(&s, load_spec("two-socket-intel-perf.spec", ""));
+  sim_start(&s, sim_spec_file("two-socket-intel-perf.spec", ""));
   expect_text(&s, "sys/devices/power/type", "1000\n");
   expect_text(&s, "sys/devices/power/cpumask", "0,4\n");
   expect_text(&s, "sys/devices/power/format/event", "config:0-7\n");
@@ -196,7 +179,7 @@ static void amd_and_no_perf(void **state) {
   (void)state;
   struct sim s;
   char events[1024];
-  sim_start(&s, load_spec("amd-zen.spec", "perf type 12\nparanoid -1\n"));
+  sim_start(&s, sim_spec_file("amd-zen.spec", "perf type 12\nparanoid -1\n"));
   list_events(&s, events, sizeof(events));
   assert_string_equal(events,
                       "energy-pkg\nenergy-pkg.scale\nenergy-pkg.unit\n");
@@ -206,7 +189,7 @@ static void amd_and_no_perf(void **state) {
   sim_stop(&s);
 
   /* without "perf" none of it exists; the sysctl does */
-  sim_start(&s, load_spec("two-socket-intel.spec", ""));
+  sim_start(&s, sim_spec_file("two-socket-intel.spec", ""));
   assert_false(exists(&s, "sys/devices/power"));
   assert_false(exists(&s, "sys/bus"));
   assert_false(exists(&s, "perf"));
@@ -219,7 +202,7 @@ static void amd_and_no_perf(void **state) {
 static void cpumask_follows_hotplug(void **state) {
   (void)state;
   struct sim s;
-  sim_start(&s, load_spec("two-socket-intel-both.spec", ""));
+  sim_start(&s, sim_spec_file("two-socket-intel-both.spec", ""));
   expect_text(&s, "sys/devices/power/cpumask", "0,4\n");
   sim_ctl(&s, "offline 0");
   sim_ctl(&s, "offline 4");
@@ -256,7 +239,7 @@ static void cpumask_follows_hotplug(void **state) {
 static void counts_advance_at_the_simulated_watts(void **state) {
   (void)state;
   struct sim s;
-  sim_start(&s, load_spec("two-socket-intel-perf.spec", ""));
+  sim_start(&s, sim_spec_file("two-socket-intel-perf.spec", ""));
   int pkg1 = open_event(&s, EV_PKG, 4);
   assert_true(pkg1 >= 0);
   assert_true(fcntl(pkg1, F_GETFD) & FD_CLOEXEC);
@@ -325,7 +308,7 @@ static void offline_kills_descriptors(void **state) {
   (void)state;
   struct sim s;
   uint64_t v;
-  sim_start(&s, load_spec("two-socket-intel-perf.spec", ""));
+  sim_start(&s, sim_spec_file("two-socket-intel-perf.spec", ""));
   int fd = open_event(&s, EV_PKG, 5);
   assert_true(fd >= 0);
   sim_ctl(&s, "offline 5");
@@ -371,7 +354,7 @@ static int unprivileged_open(const struct sim *s, int want) {
 static void open_errors_are_the_kernels(void **state) {
   (void)state;
   struct sim s;
-  sim_start(&s, load_spec("two-socket-intel-perf.spec", ""));
+  sim_start(&s, sim_spec_file("two-socket-intel-perf.spec", ""));
   struct perf_event_attr a = attr_of(PERF_TYPE, EV_PKG);
   assert_int_equal(open_errno(&s, &a, -1, 0, -1), 0);
   assert_int_equal(open_errno(&s, &a, -1, -1, -1), EINVAL);      /* no cpu */
@@ -406,7 +389,7 @@ static void preload_maps_the_syscall(void **state) {
   (void)state;
   struct sim s;
   char cmd[4096], out[256];
-  sim_start(&s, load_spec("two-socket-intel-perf.spec", ""));
+  sim_start(&s, sim_spec_file("two-socket-intel-perf.spec", ""));
   sim_open_cost_ns(&s, 500 * 1000 * 1000);
   const char *top = dir_of("abs_top_builddir");
   static const struct {
