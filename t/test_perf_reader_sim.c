@@ -18,6 +18,7 @@
 #include "perf_shim.h"
 #include "rapl_log.h"
 #include "reader.h"
+#include "seen.h"
 #include "sim_harness.h"
 
 #include <errno.h>
@@ -36,13 +37,6 @@
 /* capability.h's numbers, for capset in a child */
 #define CAP_ADMIN 21
 #define CAP_PERF 38
-
-struct expect {
-  const char *instance;
-  enum rapl_zone_kind kind;
-  double watts;
-  double unit_j;
-};
 
 /* t/sim/specs/two-socket-intel-{perf,both}.spec */
 static const struct expect spec_watts[] = {
@@ -83,41 +77,6 @@ static int teardown(void **state) {
 
 /* ------------------------------------------------------------- samples */
 
-struct seen {
-  int n;
-  struct rapl_sample s[32];
-  char instances[32][64];
-};
-
-static void collect(const struct rapl_sample *sample, void *ud) {
-  struct seen *seen = ud;
-  snprintf(seen->instances[seen->n], 64, "%s", sample->instance);
-  seen->s[seen->n] = *sample;
-  seen->s[seen->n].instance = seen->instances[seen->n];
-  seen->n++;
-}
-
-static int read_now(struct rapl_reader *r, struct seen *seen) {
-  memset(seen, 0, sizeof(*seen));
-  return rapl_reader_read(r, collect, seen);
-}
-
-static const struct rapl_sample *
-find(const struct seen *seen, const char *instance, enum rapl_zone_kind kind) {
-  for (int i = 0; i < seen->n; i++)
-    if (seen->s[i].kind == kind && !strcmp(seen->s[i].instance, instance))
-      return &seen->s[i];
-  return NULL;
-}
-
-static const struct rapl_sample *must_find(const struct seen *seen,
-                                           const struct expect *e) {
-  const struct rapl_sample *s = find(seen, e->instance, e->kind);
-  if (s == NULL)
-    fail_msg("no sample for %s/%s", e->instance, rapl_zone_kind_name(e->kind));
-  return s;
-}
-
 static void assert_watts_of(const struct seen *seen, const struct expect *e) {
   const struct rapl_sample *s = must_find(seen, e);
   if (!s->has_power)
@@ -155,6 +114,24 @@ static struct rapl_reader *reader_on(struct sim *sim,
   assert_non_null(r);
   sim_attach(sim, r);
   return r;
+}
+
+/* A reader on the perf spec that has baselined and read once a second
+ * later: every zone with power, the state the fault tests start from. */
+static struct rapl_reader *reading(struct sim *sim, struct rapl_config *cfg,
+                                   struct seen *seen) {
+  start(sim, cfg, "two-socket-intel-perf.spec", "");
+  struct rapl_reader *r = reader_on(sim, cfg);
+  read_now(r, seen);
+  sim_advance_ms(sim, 1000);
+  assert_int_equal(read_now(r, seen), N_ZONES);
+  return r;
+}
+
+/* Each expected zone's energy total in seen, in spec_watts order. */
+static void energies(const struct seen *seen, double out[N_ZONES]) {
+  for (size_t i = 0; i < N_ZONES; i++)
+    out[i] = must_find(seen, &spec_watts[i])->energy_j;
 }
 
 static void assert_backend(const struct rapl_reader *r, const char *name) {
@@ -261,14 +238,9 @@ static void offline_cpu_moves_the_zones(void **state) {
   struct sim sim;
   struct rapl_config cfg;
   struct seen seen;
-  start(&sim, &cfg, "two-socket-intel-perf.spec", "");
-  struct rapl_reader *r = reader_on(&sim, &cfg);
-  read_now(r, &seen);
-  sim_advance_ms(&sim, 1000);
-  assert_int_equal(read_now(r, &seen), N_ZONES);
+  struct rapl_reader *r = reading(&sim, &cfg, &seen);
   double before[N_ZONES];
-  for (size_t i = 0; i < N_ZONES; i++)
-    before[i] = must_find(&seen, &spec_watts[i])->energy_j;
+  energies(&seen, before);
 
   sim_ctl(&sim, "offline 4");
   for (int k = 0; k < 2; k++) { /* one read fails, the next rescans */
@@ -328,11 +300,7 @@ static void offline_package_returns_with_a_cpu(void **state) {
   struct sim sim;
   struct rapl_config cfg;
   struct seen seen;
-  start(&sim, &cfg, "two-socket-intel-perf.spec", "");
-  struct rapl_reader *r = reader_on(&sim, &cfg);
-  read_now(r, &seen);
-  sim_advance_ms(&sim, 1000);
-  assert_int_equal(read_now(r, &seen), N_ZONES);
+  struct rapl_reader *r = reading(&sim, &cfg, &seen);
   double before = must_find(&seen, &spec_watts[3])->energy_j;
   for (int cpu = 4; cpu < 8; cpu++)
     sim_ctl(&sim, "offline %d", cpu);
@@ -390,14 +358,9 @@ static void vanished_pmu_loses_zones_until_it_returns(void **state) {
   struct sim sim;
   struct rapl_config cfg;
   struct seen seen;
-  start(&sim, &cfg, "two-socket-intel-perf.spec", "");
-  struct rapl_reader *r = reader_on(&sim, &cfg);
-  read_now(r, &seen);
-  sim_advance_ms(&sim, 1000);
-  assert_int_equal(read_now(r, &seen), N_ZONES);
+  struct rapl_reader *r = reading(&sim, &cfg, &seen);
   double before[N_ZONES];
-  for (size_t i = 0; i < N_ZONES; i++)
-    before[i] = must_find(&seen, &spec_watts[i])->energy_j;
+  energies(&seen, before);
 
   sim_ctl(&sim, "hide sys/devices/power");
   sim_ctl(&sim, "hide perf");
@@ -444,11 +407,7 @@ static void failing_event_logs_once(void **state) {
   struct sim sim;
   struct rapl_config cfg;
   struct seen seen;
-  start(&sim, &cfg, "two-socket-intel-perf.spec", "");
-  struct rapl_reader *r = reader_on(&sim, &cfg);
-  read_now(r, &seen);
-  sim_advance_ms(&sim, 1000);
-  read_now(r, &seen);
+  struct rapl_reader *r = reading(&sim, &cfg, &seen);
   sim_ctl(&sim, "fail perf/cpu0/energy-pkg 5");
   for (int k = 0; k < 10; k++) {
     sim_advance_ms(&sim, 1000);
@@ -485,11 +444,7 @@ static void count_going_back_is_a_reset(void **state) {
   struct sim sim;
   struct rapl_config cfg;
   struct seen seen;
-  start(&sim, &cfg, "two-socket-intel-perf.spec", "");
-  struct rapl_reader *r = reader_on(&sim, &cfg);
-  read_now(r, &seen);
-  sim_advance_ms(&sim, 1000);
-  read_now(r, &seen);
+  struct rapl_reader *r = reading(&sim, &cfg, &seen);
   double before = must_find(&seen, &spec_watts[0])->energy_j;
   sim_ctl(&sim, "set package:0 0");
   sim_advance_ms(&sim, 1000);
@@ -648,8 +603,7 @@ static void switch_powercap_to_perf_and_back(void **state) {
   assert_int_equal(read_now(r, &seen), N_ZONES);
   assert_watts(&seen);
   double at_powercap[N_ZONES];
-  for (size_t i = 0; i < N_ZONES; i++)
-    at_powercap[i] = must_find(&seen, &spec_watts[i])->energy_j;
+  energies(&seen, at_powercap);
 
   sim_ctl(&sim, "hide sys/class/powercap");
   sim_ctl(&sim, "hide sys/devices/virtual/powercap");

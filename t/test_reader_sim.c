@@ -12,6 +12,7 @@
 #include "energy_counter.h"
 #include "fixture.h"
 #include "reader.h"
+#include "seen.h"
 #include "sim_harness.h"
 
 #include <math.h>
@@ -39,13 +40,6 @@ static const char two_socket_spec[] =
     "zone core package 1 watts 30\n"
     "zone dram package 1 watts 9 unit_uj 15.3\n";
 
-struct expect {
-  const char *instance;
-  enum rapl_zone_kind kind;
-  double watts;
-  double unit_j;
-};
-
 static const struct expect two_socket_watts[] = {
     {"package-0", RAPL_ZONE_PACKAGE, 45.5, UNIT_J},
     {"package-0", RAPL_ZONE_CORE, 20, UNIT_J},
@@ -54,41 +48,6 @@ static const struct expect two_socket_watts[] = {
     {"package-1", RAPL_ZONE_CORE, 30, UNIT_J},
     {"package-1", RAPL_ZONE_DRAM, 9, DRAM_UNIT_J},
 };
-
-struct seen {
-  int n;
-  struct rapl_sample s[32];
-  char instances[32][64];
-};
-
-static void collect(const struct rapl_sample *sample, void *ud) {
-  struct seen *seen = ud;
-  snprintf(seen->instances[seen->n], 64, "%s", sample->instance);
-  seen->s[seen->n] = *sample;
-  seen->s[seen->n].instance = seen->instances[seen->n];
-  seen->n++;
-}
-
-static int read_now(struct rapl_reader *r, struct seen *seen) {
-  memset(seen, 0, sizeof(*seen));
-  return rapl_reader_read(r, collect, seen);
-}
-
-static const struct rapl_sample *
-find(const struct seen *seen, const char *instance, enum rapl_zone_kind kind) {
-  for (int i = 0; i < seen->n; i++)
-    if (seen->s[i].kind == kind && !strcmp(seen->s[i].instance, instance))
-      return &seen->s[i];
-  return NULL;
-}
-
-static const struct rapl_sample *must_find(const struct seen *seen,
-                                           const struct expect *e) {
-  const struct rapl_sample *s = find(seen, e->instance, e->kind);
-  if (s == NULL)
-    fail_msg("no sample for %s/%s", e->instance, rapl_zone_kind_name(e->kind));
-  return s;
-}
 
 static void assert_watts(const struct seen *seen, const struct expect *e,
                          size_t n) {
