@@ -4,9 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char path_buf[4096];
@@ -89,3 +93,39 @@ int fixture_log_count(const char *needle) {
 }
 
 const char *fixture_logs(void) { return log_buf; }
+
+int fixture_without_caps(const int *caps, size_t n, int (*fn)(void *ud, int fd),
+                         void *ud, char *out, size_t outlen) {
+  int p[2];
+  if (pipe(p) != 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    close(p[0]);
+    if (syscall(SYS_capget, &hdr, data) != 0)
+      _exit(100);
+    for (size_t i = 0; i < n; i++)
+      data[caps[i] / 32].effective &= ~(UINT32_C(1) << (caps[i] % 32));
+    if (syscall(SYS_capset, &hdr, data) != 0)
+      _exit(101);
+    _exit(fn(ud, p[1]));
+  }
+  close(p[1]);
+  size_t got = 0;
+  ssize_t k;
+  while (got + 1 < outlen && (k = read(p[0], out + got, outlen - 1 - got)) > 0)
+    got += (size_t)k;
+  out[got] = '\0';
+  close(p[0]);
+  int status;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+    return -1;
+  return WEXITSTATUS(status);
+}

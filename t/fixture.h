@@ -26,6 +26,29 @@ void fixture_write(const char *root, const char *rel, const char *text);
 /* Defaults with SysfsPath = root/sys and ProcfsPath = root/proc. */
 void fixture_config(struct rapl_config *cfg, const char *root);
 
+/* Runs fn(ud, fd) in a forked child whose effective capability set lacks
+ * caps[0..n): what fn writes to fd arrives in out (NUL-terminated, cut to
+ * outlen - 1 bytes). Returns the child's exit status, fn's return value, or
+ * 100 and up when the capabilities could not be dropped; -1 when the child
+ * could not be started. */
+int fixture_without_caps(const int *caps, size_t n, int (*fn)(void *ud, int fd),
+                         void *ud, char *out, size_t outlen);
+
+/* For tests that include cmocka.h: a message that must (not) contain a
+ * phrase, shown whole when it does not. */
+#define assert_contains(haystack, needle)                                      \
+  do {                                                                         \
+    const char *h_ = (haystack), *n_ = (needle);                               \
+    if (strstr(h_, n_) == NULL)                                                \
+      fail_msg("\"%s\" does not contain \"%s\"", h_, n_);                      \
+  } while (0)
+#define assert_lacks(haystack, needle)                                         \
+  do {                                                                         \
+    const char *h_ = (haystack), *n_ = (needle);                               \
+    if (strstr(h_, n_) != NULL)                                                \
+      fail_msg("\"%s\" contains \"%s\"", h_, n_);                              \
+  } while (0)
+
 /* Records every rapl_log message; fixture_logs_reset starts over. */
 void fixture_capture_logs(void);
 void fixture_logs_reset(void);

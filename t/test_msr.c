@@ -22,14 +22,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <linux/capability.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,10 +325,23 @@ static void test_probe_missing_module(void **state) {
   assert_non_null(strstr(why, "modprobe msr"));
 }
 
-/* Runs probe in a child whose effective set lacks CAP_SYS_RAWIO; returns
- * probe's result and message through a pipe. */
+/* probe in a child whose effective set lacks CAP_SYS_RAWIO: its result and
+ * message come back through the pipe. */
+static int probe_in_child(void *ud, int fd) {
+  (void)ud;
+  char msg[1100];
+  if (rapl_cap_effective(RAPL_CAP_SYS_RAWIO, msg, sizeof(msg)) != 0)
+    return 12;
+  int rc = B->probe(&cfg, why, sizeof(why));
+  /* the device itself now refuses a real open; the fixture file does not,
+   * so only probe's answer is checked */
+  snprintf(msg, sizeof(msg), "%d %s", rc, why);
+  return write(fd, msg, strlen(msg)) < 0 ? 13 : 0;
+}
+
 static void test_probe_missing_capability(void **state) {
   (void)state;
+  static const int caps[] = {RAPL_CAP_SYS_RAWIO};
   use("two-socket", "intel-adl");
   make_intel_devs(8);
   char err[128];
@@ -339,40 +349,9 @@ static void test_probe_missing_capability(void **state) {
     skip(); /* the check below needs a process that has it to drop */
   assert_int_equal(B->probe(&cfg, why, sizeof(why)), 0);
 
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct d[2];
-    char msg[1100];
-    close(fds[0]);
-    if (syscall(SYS_capget, &h, d) != 0)
-      _exit(10);
-    d[0].effective &= ~(1u << RAPL_CAP_SYS_RAWIO);
-    if (syscall(SYS_capset, &h, d) != 0)
-      _exit(11);
-    if (rapl_cap_effective(RAPL_CAP_SYS_RAWIO, msg, sizeof(msg)) != 0)
-      _exit(12);
-    int rc = B->probe(&cfg, why, sizeof(why));
-    /* the device itself now refuses a real open; the fixture file does
-     * not, so only probe's answer is checked */
-    snprintf(msg, sizeof(msg), "%d %s", rc, why);
-    if (write(fds[1], msg, strlen(msg)) < 0)
-      _exit(13);
-    _exit(0);
-  }
-  close(fds[1]);
-  char msg[1100] = "";
-  ssize_t n = read(fds[0], msg, sizeof(msg) - 1);
-  close(fds[0]);
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
-  assert_true(n > 0);
-  msg[n] = '\0';
+  char msg[1100];
+  assert_int_equal(
+      fixture_without_caps(caps, 1, probe_in_child, NULL, msg, sizeof(msg)), 0);
   assert_true(strncmp(msg, "-1 ", 3) == 0);
   assert_non_null(strstr(msg, "CAP_SYS_RAWIO"));
   assert_null(strstr(msg, "Operation not permitted"));

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "backend.h"
+#include "capability.h"
 #include "fixture.h"
 #include "perf.h"
 #include "perf_shim.h"
@@ -22,21 +23,16 @@
 #include "sim_harness.h"
 
 #include <errno.h>
-#include <linux/capability.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define REL_TOL 1e-4
 #define UNIT_J (1.0 / 16384) /* the specs' esu 14 */
 #define DRAM_UNIT_J 15.3e-6
 /* capability.h's numbers, for capset in a child */
-#define CAP_ADMIN 21
-#define CAP_PERF 38
 
 /* t/sim/specs/two-socket-intel-{perf,both}.spec */
 static const struct expect spec_watts[] = {
@@ -468,56 +464,36 @@ static void count_going_back_is_a_reset(void **state) {
 /* One read of a reader on cfg, in a child whose effective set lacks
  * CAP_SYS_ADMIN and CAP_PERFMON. Returns the backend's name (or "none")
  * and what was logged, through a pipe. */
+struct child_read {
+  const struct sim *sim;
+  const struct rapl_config *cfg;
+};
+
+static int read_in_child(void *ud, int fd) {
+  const struct child_read *c = ud;
+  fixture_logs_reset();
+  struct rapl_reader *r = rapl_reader_create(c->cfg);
+  rapl_reader_set_clock(r, sim_clock, (void *)c->sim);
+  struct seen seen;
+  read_now(r, &seen);
+  const struct rapl_backend *b = rapl_reader_backend(r);
+  char head[64];
+  snprintf(head, sizeof(head), "%s %d\n", b ? b->name : "none", seen.n);
+  if (write(fd, head, strlen(head)) < 0 ||
+      write(fd, fixture_logs(), strlen(fixture_logs())) < 0)
+    return 4;
+  rapl_reader_destroy(r);
+  return 0;
+}
+
 static void unprivileged_read(const struct sim *sim,
                               const struct rapl_config *cfg, char *out,
                               size_t len) {
-  int p[2];
-  assert_int_equal(pipe(p), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2];
-    close(p[0]);
-    if (syscall(SYS_capget, &hdr, data) != 0)
-      _exit(2);
-    data[0].effective &= ~(UINT32_C(1) << CAP_ADMIN);
-    data[1].effective &= ~(UINT32_C(1) << (CAP_PERF - 32));
-    if (syscall(SYS_capset, &hdr, data) != 0)
-      _exit(3);
-    fixture_logs_reset();
-    struct rapl_reader *r = rapl_reader_create(cfg);
-    rapl_reader_set_clock(r, sim_clock, (void *)sim);
-    struct seen seen;
-    read_now(r, &seen);
-    const struct rapl_backend *b = rapl_reader_backend(r);
-    char head[64];
-    snprintf(head, sizeof(head), "%s %d\n", b ? b->name : "none", seen.n);
-    if (write(p[1], head, strlen(head)) < 0 ||
-        write(p[1], fixture_logs(), strlen(fixture_logs())) < 0)
-      _exit(4);
-    rapl_reader_destroy(r);
-    _exit(0);
-  }
-  close(p[1]);
-  size_t n = 0;
-  ssize_t k;
-  while (n + 1 < len && (k = read(p[0], out + n, len - 1 - n)) > 0)
-    n += (size_t)k;
-  out[n] = '\0';
-  close(p[0]);
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
+  static const int caps[] = {RAPL_CAP_SYS_ADMIN, RAPL_CAP_PERFMON};
+  struct child_read c = {sim, cfg};
+  assert_int_equal(fixture_without_caps(caps, 2, read_in_child, &c, out, len),
+                   0);
 }
-
-#define assert_contains(haystack, needle)                                      \
-  do {                                                                         \
-    const char *h_ = (haystack), *n_ = (needle);                               \
-    if (strstr(h_, n_) == NULL)                                                \
-      fail_msg("\"%s\" does not contain \"%s\"", h_, n_);                      \
-  } while (0)
 
 /* perf_event_paranoid 2 and neither capability: perf refuses; the MSRs take
  * over where enabled, else the error names the missing grants. With
