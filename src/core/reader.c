@@ -620,10 +620,9 @@ static const struct rapl_backend *preferred_again(struct rapl_reader *r,
     opened_in_vain = true;
   }
   if (opened_in_vain) {
-    r->ahead_backoff_ns = r->ahead_backoff_ns == 0 ? 2 * RETRY_NS
-                          : r->ahead_backoff_ns >= AHEAD_BACKOFF_MAX_NS / 2
-                              ? AHEAD_BACKOFF_MAX_NS
-                              : 2 * r->ahead_backoff_ns;
+    int64_t wait = r->ahead_backoff_ns ? 2 * r->ahead_backoff_ns : 2 * RETRY_NS;
+    r->ahead_backoff_ns =
+        wait < AHEAD_BACKOFF_MAX_NS ? wait : AHEAD_BACKOFF_MAX_NS;
     r->ahead_tried_ns = now_ns;
   } else
     r->ahead_backoff_ns = 0;

@@ -22,10 +22,10 @@ typedef void (*rapl_sample_cb)(const struct rapl_sample *sample, void *ud);
 
 struct rapl_reader;
 
-/* MSRMinInterval and the one-second retry of discovery let reads through
- * that come up to this fraction early: collectd's scheduler is not exact. */
-/* A read that collectd delays by up to this fraction is followed by one
- * that early: a quarter keeps such reads under load. */
+/* A backend's minimum interval (MSRMinInterval) and the one-second retry of
+ * discovery let reads through that come up to this fraction early:
+ * collectd's scheduler is not exact, and a read it delays is followed by
+ * one that early; a quarter keeps such reads under load. */
 #define RAPL_EARLY_SLACK 0.25
 
 /* Never fails for lack of hardware: selection happens at the first read. */
